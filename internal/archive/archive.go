@@ -1,0 +1,141 @@
+// Package archive names the parts of an archive folder and defines the
+// metadata records crawl writes about its own work: the hosts discovery found,
+// the zone transfers it attempted, fetches that failed and each host's
+// outcome.
+//
+// These records live in the WARC files beside the captures, so the WARCs
+// alone hold everything the index knows, and `crawl reindex` can rebuild it.
+package archive
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Layout names the parts of one archive folder.
+type Layout struct{ Root string }
+
+func (l Layout) WARCDir() string   { return filepath.Join(l.Root, "warc") }
+func (l Layout) ZoneDir() string   { return filepath.Join(l.Root, "zones") }
+func (l Layout) StateDir() string  { return filepath.Join(l.Root, "state") }
+func (l Layout) IndexPath() string { return filepath.Join(l.Root, "index.db") }
+func (l Layout) SearchDir() string { return filepath.Join(l.Root, "search") }
+
+// Create makes the folders of the layout that do not exist yet.
+func (l Layout) Create() error {
+	for _, dir := range []string{l.WARCDir(), l.ZoneDir(), l.StateDir()} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("archive: %w", err)
+		}
+	}
+	return nil
+}
+
+// Target URI prefixes of crawl's own metadata records.
+const (
+	HostURIPrefix       = "urn:x-crawl:host:"
+	AttemptURIPrefix    = "urn:x-crawl:attempt:"
+	HostStatusURIPrefix = "urn:x-crawl:host-status:"
+)
+
+// ContentType of crawl's metadata records.
+const ContentType = "application/json"
+
+// HostEntry is one name discovery found. It mirrors discover.Host, so the
+// index does not depend on the discover package.
+type HostEntry struct {
+	Name        string    `json:"name"`
+	Site        string    `json:"site"`
+	Role        string    `json:"role"` // web, nameserver, mail, none
+	Delegated   bool      `json:"delegated"`
+	Addrs       []string  `json:"addrs"`
+	Zone        string    `json:"zone"`
+	Source      string    `json:"source"` // delegation, A, AAAA, CNAME, probe
+	Nameservers []string  `json:"nameservers,omitempty"`
+	Found       time.Time `json:"found"`
+}
+
+// Attempt is one zone transfer attempt.
+type Attempt struct {
+	Zone     string    `json:"zone"`
+	Server   string    `json:"server"`  // IP:port
+	Outcome  string    `json:"outcome"` // transferred, refused, not-authoritative, timeout, connection-refused, broken
+	Error    string    `json:"error,omitempty"`
+	Serial   uint32    `json:"serial,omitempty"`
+	Records  int       `json:"records,omitempty"`
+	Duration string    `json:"duration"`
+	Time     time.Time `json:"time"`
+}
+
+// FetchError records a fetch that produced no HTTP response (DNS, refused,
+// reset, timeout). Its WARC-Target-URI is the URL.
+type FetchError struct {
+	URL   string    `json:"url"`
+	Host  string    `json:"host"`
+	Error string    `json:"error"`
+	Time  time.Time `json:"time"`
+}
+
+// Host crawl states.
+const (
+	StatusPending = "pending"
+	StatusPartial = "partial"
+	StatusDone    = "done"
+	StatusFailed  = "failed"
+)
+
+// HostStatus is a host's outcome at the end of (its part of) a crawl.
+type HostStatus struct {
+	Host   string    `json:"host"`
+	Status string    `json:"status"` // partial, done, failed
+	Error  string    `json:"error,omitempty"`
+	Pages  int64     `json:"pages"`
+	Bytes  int64     `json:"bytes"`
+	Time   time.Time `json:"time"`
+}
+
+// HostURI returns the target URI of a HostEntry record.
+func HostURI(name string) string { return HostURIPrefix + name }
+
+// HostStatusURI returns the target URI of a HostStatus record.
+func HostStatusURI(name string) string { return HostStatusURIPrefix + name }
+
+// AttemptURI returns the target URI of an Attempt record.
+func AttemptURI(zone string) string { return AttemptURIPrefix + zone }
+
+// Kind tells which of crawl's metadata records a target URI names: "host",
+// "attempt", "host-status", or "" for any other URI (a fetch error's URI is
+// the URL it failed on).
+func Kind(targetURI string) string {
+	switch {
+	case strings.HasPrefix(targetURI, HostURIPrefix):
+		return "host"
+	case strings.HasPrefix(targetURI, AttemptURIPrefix):
+		return "attempt"
+	case strings.HasPrefix(targetURI, HostStatusURIPrefix):
+		return "host-status"
+	}
+	return ""
+}
+
+// Encode marshals a metadata body.
+func Encode(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only our own plain structs reach here; they always marshal.
+		panic(fmt.Sprintf("archive: encode %T: %v", v, err))
+	}
+	return b
+}
+
+// Decode unmarshals a metadata body, naming what failed.
+func Decode(body []byte, v any) error {
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("archive: decode %T: %w", v, err)
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+package warc
+
+import (
+	"io"
+	"strings"
+	"time"
+)
+
+// Field is one named header field of a record, kept in the order written.
+type Field struct{ Name, Value string }
+
+// Header is a record's named fields in order. Names compare case-insensitively.
+type Header []Field
+
+// Get returns the first value of the named field, or "".
+func (h Header) Get(name string) string {
+	for _, f := range h {
+		if strings.EqualFold(f.Name, name) {
+			return f.Value
+		}
+	}
+	return ""
+}
+
+// Location says where a record sits: the file's final base name (never the
+// ".open" name), the offset of the record's gzip member (or of its first byte
+// in an uncompressed file) and its length on disk.
+type Location struct {
+	File   string
+	Offset int64
+	Length int64
+}
+
+// Record is one WARC record. Block holds exactly Content-Length bytes.
+type Record struct {
+	Header Header
+	Block  *io.SectionReader
+}
+
+// Exchange is one HTTP fetch as it crossed the wire, ready to be archived as a
+// request/response (or request/revisit) pair.
+type Exchange struct {
+	TargetURI string
+	IP        string    // the peer actually contacted, without port
+	Date      time.Time // when the fetch began; shared by both records
+	Request   *io.SectionReader
+	Response  *io.SectionReader // raw bytes: status line, headers, body as sent
+	Truncated string            // "", "length", "time" or "disconnect"
+}
+
+// ExchangeResult tells where a pair went and what the writer made of it.
+type ExchangeResult struct {
+	Request       Location
+	Response      Location // the response or revisit record
+	ResponseID    string   // its WARC-Record-ID
+	PayloadDigest string
+	Revisit       bool
+}
+
+// Observer is told of every record after it is written. The block is valid
+// only during the call.
+type Observer interface {
+	Observe(loc Location, rec Record)
+}
+
+// PayloadIndex remembers payload digests already archived, so that a repeat
+// becomes a revisit record. Implementations must be safe for concurrent use.
+type PayloadIndex interface {
+	Seen(digest string) (uri string, date time.Time, ok bool)
+	Remember(digest, uri string, date time.Time)
+}
