@@ -1,0 +1,161 @@
+package crawler
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"crawl/internal/warc"
+)
+
+// Version names the crawler in the default User-Agent.
+const Version = "0.1"
+
+// Recorder is where captures go: *warc.Writer implements it. WriteExchange
+// must be safe for concurrent use.
+type Recorder interface {
+	WriteExchange(ex warc.Exchange) (warc.ExchangeResult, error)
+	WriteMetadata(uri string, date time.Time, contentType string, body []byte) (warc.Location, error)
+}
+
+// Config holds every knob of a crawl. DefaultConfig gives each limit its
+// default; New rejects values that make no sense.
+type Config struct {
+	// StateDir holds the crawler's bbolt state (archive.Layout.StateDir()).
+	// Ignored when State is set.
+	StateDir string
+	// State, when set, is used instead of opening StateDir; the caller opened
+	// it first to hand State.Payloads() to the WARC writer, and closes it.
+	State *State
+	// Writer receives every capture and metadata record (a *warc.Writer).
+	Writer Recorder
+
+	Delay         time.Duration // between requests to one host (start of the next after the end of the previous)
+	HostParallel  int           // requests in flight per host
+	HostsAtOnce   int           // sites crawled side by side (each site's hosts progress together)
+	CrawlDelayCap time.Duration // robots.txt Crawl-delay is honoured up to this
+	RetryAfterCap time.Duration // 429/503 Retry-After is honoured up to this
+	MaxRetries    int           // 429/503 retries of one URL
+	HostMaxErrors int           // consecutive failed fetches before a host is set aside
+
+	MaxPages         int           // captures per site (robots.txt not counted)
+	MaxDepth         int           // link hops from a seed (requisites and redirects add none)
+	MaxBody          int64         // response body bytes kept; a longer body is cut and marked truncated
+	MaxParse         int64         // decoded bytes handed to the HTML/CSS parser (gzip bombs stop here)
+	Timeout          time.Duration // one request, from dial to the last body byte
+	SiteTimeout      time.Duration // one site's whole crawl
+	MaxRedirects     int           // hops of one redirect chain
+	MaxURLLength     int           // longer URLs are not queued
+	MaxSegmentRepeat int           // a path segment repeated more often than this marks a trap
+	MaxQueryVariants int           // distinct query strings per path (the endless calendar ends here)
+
+	IgnoreRobots bool
+	UserAgent    string   // default "crawl/VERSION (+CONTACT)"
+	Contact      string   // URL or address for site operators
+	ConnectTo    []string // HOST:PORT=ADDR:PORT overrides, like curl --connect-to
+	Scope        []string // extra hosts or domains (and their subdomains) that may be crawled
+
+	// Recrawl takes a new snapshot of sites already crawled: their frontier
+	// and seen set are reset and the seeds queued again. Payload digests are
+	// kept, so unchanged payloads become revisit records.
+	Recrawl bool
+
+	Logger             *slog.Logger
+	Progress           io.Writer // status output; nil: none
+	ProgressIsTerminal bool      // redraw one status line (~2x/s) instead of periodic log lines
+	ProgressInterval   time.Duration
+	StopGrace          time.Duration // after cancellation, in-flight fetches get this long before they are aborted
+}
+
+// DefaultConfig returns the defaults: polite to site operators, bounded in
+// every dimension.
+func DefaultConfig() Config {
+	return Config{
+		Delay:            time.Second,
+		HostParallel:     1,
+		HostsAtOnce:      16,
+		CrawlDelayCap:    30 * time.Second,
+		RetryAfterCap:    2 * time.Minute,
+		MaxRetries:       3,
+		HostMaxErrors:    5,
+		MaxPages:         10000,
+		MaxDepth:         50,
+		MaxBody:          64 << 20,
+		MaxParse:         16 << 20,
+		Timeout:          60 * time.Second,
+		SiteTimeout:      6 * time.Hour,
+		MaxRedirects:     10,
+		MaxURLLength:     2048,
+		MaxSegmentRepeat: 3,
+		MaxQueryVariants: 100,
+		Contact:          "",
+		ProgressInterval: 10 * time.Second,
+		StopGrace:        10 * time.Second,
+	}
+}
+
+// ErrConfig marks a configuration New refuses.
+var ErrConfig = errors.New("crawler: bad config")
+
+func (cfg *Config) check() error {
+	var bad []string
+	if cfg.Writer == nil {
+		bad = append(bad, "no Writer")
+	}
+	if cfg.State == nil && cfg.StateDir == "" {
+		bad = append(bad, "no StateDir")
+	}
+	for name, v := range map[string]int{"HostParallel": cfg.HostParallel, "HostsAtOnce": cfg.HostsAtOnce} {
+		if v < 1 {
+			bad = append(bad, fmt.Sprintf("%s %d < 1", name, v))
+		}
+	}
+	for name, v := range map[string]int{"MaxPages": cfg.MaxPages, "MaxDepth": cfg.MaxDepth, "MaxRedirects": cfg.MaxRedirects,
+		"MaxURLLength": cfg.MaxURLLength, "MaxRetries": cfg.MaxRetries, "HostMaxErrors": cfg.HostMaxErrors,
+		"MaxSegmentRepeat": cfg.MaxSegmentRepeat, "MaxQueryVariants": cfg.MaxQueryVariants} {
+		if v < 0 {
+			bad = append(bad, fmt.Sprintf("%s %d < 0", name, v))
+		}
+	}
+	for name, v := range map[string]time.Duration{"Delay": cfg.Delay, "Timeout": cfg.Timeout, "SiteTimeout": cfg.SiteTimeout,
+		"StopGrace": cfg.StopGrace, "CrawlDelayCap": cfg.CrawlDelayCap, "RetryAfterCap": cfg.RetryAfterCap} {
+		if v < 0 {
+			bad = append(bad, fmt.Sprintf("%s %v < 0", name, v))
+		}
+	}
+	if cfg.MaxBody < 0 || cfg.MaxParse < 0 {
+		bad = append(bad, "negative MaxBody or MaxParse")
+	}
+	for _, ct := range cfg.ConnectTo {
+		if _, _, err := parseConnectTo(ct); err != nil {
+			bad = append(bad, err.Error())
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%w: %s", ErrConfig, strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// userAgent is the configured User-Agent or the default naming tool and contact.
+func (cfg *Config) userAgent() string {
+	if cfg.UserAgent != "" {
+		return cfg.UserAgent
+	}
+	if cfg.Contact != "" {
+		return "crawl/" + Version + " (+" + cfg.Contact + ")"
+	}
+	return "crawl/" + Version
+}
+
+// parseConnectTo splits "HOST:PORT=ADDR:PORT".
+func parseConnectTo(s string) (from, to string, err error) {
+	from, to, ok := strings.Cut(s, "=")
+	if !ok || from == "" || to == "" || !strings.Contains(from, ":") || !strings.Contains(to, ":") {
+		return "", "", fmt.Errorf("connect-to %q: want HOST:PORT=ADDR:PORT", s)
+	}
+	return strings.ToLower(from), to, nil
+}

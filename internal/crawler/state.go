@@ -1,0 +1,446 @@
+package crawler
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"crawl/internal/warc"
+)
+
+// The crawl state lives in one bbolt file under the state directory. It is
+// crawler-owned and never read by other packages; the WARC files remain the
+// archive. Keys are flat composites (site 0x00 ...) in a few large buckets,
+// which bbolt stores far better than many tiny nested buckets.
+var (
+	bucketFrontier = []byte("frontier") // site 0x00 seq(8, BE) -> entry JSON
+	bucketSeen     = []byte("seen")     // site 0x00 url -> seenQueued | seenDone
+	bucketVariants = []byte("variants") // site 0x00 host path -> count (4, BE) of distinct queries
+	bucketSites    = []byte("sites")    // site -> siteRecord JSON
+	bucketRobots   = []byte("robots")   // origin -> robotsRecord JSON
+	bucketPayloads = []byte("payloads") // payload digest -> payloadRecord JSON
+)
+
+const (
+	seenQueued = 'q'
+	seenDone   = 'd'
+)
+
+// stateFile is the name of the crawler's bbolt file inside the state directory.
+const stateFile = "crawler.db"
+
+// State is the crawler's persistent memory: per-site frontier and seen set,
+// site outcomes, robots.txt answers and the payload digests already archived
+// (for revisit records across crawls). Open it before the WARC writer so the
+// writer can use State.Payloads for deduplication, then pass it in
+// Config.State.
+type State struct {
+	db *bolt.DB
+}
+
+// OpenState opens (or creates) the crawler state in dir.
+func OpenState(dir string) (*State, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("crawler state: %w", err)
+	}
+	path := filepath.Join(dir, stateFile)
+	db, err := bolt.Open(path, 0o644, &bolt.Options{
+		Timeout:      2 * time.Second, // another crawl holds the lock: say so instead of hanging
+		FreelistType: bolt.FreelistMapType,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("crawler state %s: %w", path, err)
+	}
+	// One fetch commits one small transaction; a short batch window lets
+	// parallel fetches share an fsync without slowing a sequential crawl much.
+	db.MaxBatchDelay = 2 * time.Millisecond
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketFrontier, bucketSeen, bucketVariants, bucketSites, bucketRobots, bucketPayloads} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("crawler state %s: %w", path, err)
+	}
+	return &State{db: db}, nil
+}
+
+// Close closes the state file.
+func (s *State) Close() error { return s.db.Close() }
+
+// entry is one URL waiting in a site's frontier.
+type entry struct {
+	URL       string `json:"u"`
+	Depth     int    `json:"d,omitempty"`
+	Requisite bool   `json:"r,omitempty"`
+	Hops      int    `json:"h,omitempty"` // redirect hops that led here
+	Retries   int    `json:"t,omitempty"` // 429/503 retries so far
+	Via       string `json:"v,omitempty"` // the page that linked here (for logs)
+
+	key []byte // frontier key, set when loaded
+}
+
+// siteRecord is a site's progress, updated with every completed fetch.
+type siteRecord struct {
+	Status  string            `json:"status"` // crawling, done, partial, failed
+	Reason  string            `json:"reason,omitempty"`
+	Pages   int64             `json:"pages"`
+	Bytes   int64             `json:"bytes"`
+	Errors  int64             `json:"errors"`
+	Seeded  bool              `json:"seeded"`
+	Hosts   map[string]*tally `json:"hosts,omitempty"`
+	Started time.Time         `json:"started"`
+	Ended   time.Time         `json:"ended,omitzero"`
+}
+
+// tally counts one host's share of a site's crawl.
+type tally struct {
+	Pages  int64  `json:"pages"`
+	Bytes  int64  `json:"bytes"`
+	Errors int64  `json:"errors"`
+	Failed string `json:"failed,omitempty"` // set aside after repeated failures: the last error
+}
+
+// robotsRecord is one origin's robots.txt answer, kept so a resumed crawl
+// neither refetches nor re-archives it.
+type robotsRecord struct {
+	Status int    `json:"status"` // 0 when the fetch failed
+	Body   []byte `json:"body,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+type payloadRecord struct {
+	URI      string    `json:"uri"`
+	Date     time.Time `json:"date"`
+	RecordID string    `json:"id,omitempty"`
+}
+
+func siteKey(site string, rest []byte) []byte {
+	k := make([]byte, 0, len(site)+1+len(rest))
+	k = append(k, site...)
+	k = append(k, 0)
+	return append(k, rest...)
+}
+
+func prefix(site string) []byte { return siteKey(site, nil) }
+
+// site returns the stored record of a site, or a fresh one.
+func (s *State) site(name string) (*siteRecord, error) {
+	rec := &siteRecord{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketSites).Get([]byte(name))
+		if v == nil {
+			return nil
+		}
+		return json.Unmarshal(v, rec)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("crawler state: site %s: %w", name, err)
+	}
+	if rec.Hosts == nil {
+		rec.Hosts = map[string]*tally{}
+	}
+	return rec, nil
+}
+
+func putSite(tx *bolt.Tx, name string, rec *siteRecord) error {
+	v, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketSites).Put([]byte(name), v)
+}
+
+// saveSite stores a site record.
+func (s *State) saveSite(name string, rec *siteRecord) error {
+	if err := s.db.Update(func(tx *bolt.Tx) error { return putSite(tx, name, rec) }); err != nil {
+		return fmt.Errorf("crawler state: site %s: %w", name, err)
+	}
+	return nil
+}
+
+// resetSite forgets a site's frontier, seen set and trap counters, for a
+// new snapshot (Recrawl). Payload digests stay, so unchanged payloads become
+// revisits.
+func (s *State) resetSite(name string) error {
+	p := prefix(name)
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketFrontier, bucketSeen, bucketVariants} {
+			bk := tx.Bucket(b)
+			// Collect first: deleting under a cursor can skip keys.
+			var keys [][]byte
+			c := bk.Cursor()
+			for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+				keys = append(keys, bytes.Clone(k))
+			}
+			for _, k := range keys {
+				if err := bk.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.Bucket(bucketSites).Delete([]byte(name))
+	})
+	if err != nil {
+		return fmt.Errorf("crawler state: reset site %s: %w", name, err)
+	}
+	return nil
+}
+
+// forgetRobots drops every cached robots.txt answer (a new snapshot asks again).
+func (s *State) forgetRobots() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketRobots); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucket(bucketRobots)
+		return err
+	})
+}
+
+// load returns up to n frontier entries of a site with keys after `after`
+// (nil: from the start), in the order they were queued.
+func (s *State) load(site string, after []byte, n int) ([]*entry, error) {
+	p := prefix(site)
+	var out []*entry
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketFrontier).Cursor()
+		var k, v []byte
+		if after == nil {
+			k, v = c.Seek(p)
+		} else {
+			k, v = c.Seek(after)
+			if k != nil && bytes.Equal(k, after) {
+				k, v = c.Next()
+			}
+		}
+		for ; k != nil && bytes.HasPrefix(k, p) && len(out) < n; k, v = c.Next() {
+			e := &entry{}
+			if err := json.Unmarshal(v, e); err != nil {
+				return fmt.Errorf("frontier entry %q: %w", k, err)
+			}
+			e.key = bytes.Clone(k)
+			out = append(out, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("crawler state: load frontier of %s: %w", site, err)
+	}
+	return out, nil
+}
+
+// enqueue adds entries not seen before to a site's frontier, marking them
+// seen. It runs inside tx so a completion and its discoveries commit together.
+func enqueue(tx *bolt.Tx, site string, es []*entry, variant func(*entry) (key string, limit int)) (added int, err error) {
+	seen := tx.Bucket(bucketSeen)
+	fr := tx.Bucket(bucketFrontier)
+	vb := tx.Bucket(bucketVariants)
+	for _, e := range es {
+		sk := siteKey(site, []byte(e.URL))
+		if seen.Get(sk) != nil {
+			continue
+		}
+		if variant != nil {
+			if vk, limit := variant(e); vk != "" {
+				k := siteKey(site, []byte(vk))
+				var n uint32
+				if v := vb.Get(k); len(v) == 4 {
+					n = binary.BigEndian.Uint32(v)
+				}
+				if limit > 0 && int(n) >= limit {
+					continue
+				}
+				var buf [4]byte
+				binary.BigEndian.PutUint32(buf[:], n+1)
+				if err := vb.Put(k, buf[:]); err != nil {
+					return added, err
+				}
+			}
+		}
+		if err := seen.Put(sk, []byte{seenQueued}); err != nil {
+			return added, err
+		}
+		if err := putEntry(fr, site, e); err != nil {
+			return added, err
+		}
+		added++
+	}
+	return added, nil
+}
+
+func putEntry(fr *bolt.Bucket, site string, e *entry) error {
+	seq, err := fr.NextSequence()
+	if err != nil {
+		return err
+	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], seq)
+	v, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return fr.Put(siteKey(site, b[:]), v)
+}
+
+// completion is what one finished fetch changes in the state.
+type completion struct {
+	site     string
+	done     *entry   // leaves the frontier, marked done
+	requeue  *entry   // goes back at the end of the frontier (429/503 retry)
+	found    []*entry // newly discovered URLs
+	variant  func(*entry) (string, int)
+	recBytes []byte // the site's record after this fetch
+}
+
+// commit applies a completion atomically. Concurrent fetches share an fsync
+// through bbolt's Batch.
+func (s *State) commit(c *completion) error {
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		fr := tx.Bucket(bucketFrontier)
+		if c.done != nil {
+			if err := fr.Delete(c.done.key); err != nil {
+				return err
+			}
+			if c.requeue == nil {
+				if err := tx.Bucket(bucketSeen).Put(siteKey(c.site, []byte(c.done.URL)), []byte{seenDone}); err != nil {
+					return err
+				}
+			}
+		}
+		if c.requeue != nil {
+			if err := putEntry(fr, c.site, c.requeue); err != nil {
+				return err
+			}
+		}
+		if _, err := enqueue(tx, c.site, c.found, c.variant); err != nil {
+			return err
+		}
+		if c.recBytes != nil {
+			return tx.Bucket(bucketSites).Put([]byte(c.site), c.recBytes)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("crawler state: commit %s: %w", c.site, err)
+	}
+	return nil
+}
+
+// seed queues a site's seeds (those not seen yet) and marks it seeded.
+func (s *State) seed(site string, es []*entry, rec *siteRecord) error {
+	rec.Seeded = true
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if _, err := enqueue(tx, site, es, nil); err != nil {
+			return err
+		}
+		return putSite(tx, site, rec)
+	})
+	if err != nil {
+		return fmt.Errorf("crawler state: seed %s: %w", site, err)
+	}
+	return nil
+}
+
+// frontierLen counts a site's waiting URLs (for progress and tests).
+func (s *State) frontierLen(site string) (int, error) {
+	p := prefix(site)
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketFrontier).Cursor()
+		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+func (s *State) robots(origin string) (*robotsRecord, bool, error) {
+	var rec *robotsRecord
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketRobots).Get([]byte(origin))
+		if v == nil {
+			return nil
+		}
+		rec = &robotsRecord{}
+		return json.Unmarshal(v, rec)
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("crawler state: robots %s: %w", origin, err)
+	}
+	return rec, rec != nil, nil
+}
+
+func (s *State) saveRobots(origin string, rec *robotsRecord) error {
+	v, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketRobots).Put([]byte(origin), v) })
+}
+
+// Payloads returns a warc.PayloadIndex (and warc.OriginalIndex) kept in the
+// state file, so that deduplication spans crawls: an unchanged payload in a
+// later snapshot becomes a revisit record pointing at the first capture.
+func (s *State) Payloads() *PayloadIndex { return &PayloadIndex{s: s} }
+
+// PayloadIndex is a persistent warc.PayloadIndex. Safe for concurrent use.
+type PayloadIndex struct{ s *State }
+
+// SeenOriginal reports the first capture of a payload digest.
+func (p *PayloadIndex) SeenOriginal(digest string) (warc.Original, bool) {
+	var rec payloadRecord
+	ok := false
+	_ = p.s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketPayloads).Get([]byte(digest))
+		if v != nil && json.Unmarshal(v, &rec) == nil {
+			ok = true
+		}
+		return nil
+	})
+	return warc.Original{URI: rec.URI, Date: rec.Date, RecordID: rec.RecordID}, ok
+}
+
+// RememberOriginal stores the first capture of a payload digest; later calls
+// for the same digest keep the first.
+func (p *PayloadIndex) RememberOriginal(digest string, o warc.Original) {
+	v, err := json.Marshal(payloadRecord{URI: o.URI, Date: o.Date, RecordID: o.RecordID})
+	if err != nil {
+		return
+	}
+	// Batch: the writer calls this for every response; parallel fetches share a commit.
+	_ = p.s.db.Batch(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketPayloads)
+		if b.Get([]byte(digest)) != nil {
+			return nil
+		}
+		return b.Put([]byte(digest), v)
+	})
+}
+
+// Seen is SeenOriginal without the record ID.
+func (p *PayloadIndex) Seen(digest string) (uri string, date time.Time, ok bool) {
+	o, ok := p.SeenOriginal(digest)
+	return o.URI, o.Date, ok
+}
+
+// Remember is RememberOriginal without the record ID.
+func (p *PayloadIndex) Remember(digest, uri string, date time.Time) {
+	p.RememberOriginal(digest, warc.Original{URI: uri, Date: date})
+}
+
+var (
+	_ warc.PayloadIndex  = (*PayloadIndex)(nil)
+	_ warc.OriginalIndex = (*PayloadIndex)(nil)
+)
