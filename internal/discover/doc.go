@@ -1,0 +1,31 @@
+// Package discover turns DNS zones into the web hosts they name.
+//
+// Data flows in one direction:
+//
+//	zone name ──► nameserver addresses ──► AXFR over TCP (transfer.go)
+//	zone file ──► resilient master-file reader (zonefile.go)
+//	                      │ records, one at a time
+//	                      ▼
+//	              zoneData (zone.go): a compact table of owner names with
+//	              flags, addresses, NS and CNAME edges; never a []dns.RR
+//	                      │ when the zone is complete
+//	                      ▼
+//	              host rules: zone cuts, occluded data, roles ──► OnHost
+//	                      │ delegations
+//	                      ▼
+//	              child zones (walk.go): transfer, else direct probes
+//	              (query.go) of the apex and each label, RD=0, AA required
+//
+// Everything that was learned is reported through callbacks as it happens:
+// OnAttempt for each transfer attempt, OnTransfer for each saved zone,
+// OnLookup for each direct query and OnHost for each final host. The package
+// knows nothing of WARC files; the command line turns these reports into
+// archive records.
+//
+// Host rules, in short: names are lowercase A-labels without the trailing
+// dot; a name's site is the nearest zone cut at or above it; names at or
+// below a cut are the child's business (the parent's copies are glue, used
+// only to reach the child's servers); roles are nameserver (an NS target),
+// mail (an MX target), web (addresses, or a CNAME to something that has
+// them) and none (a delegated domain with no web address).
+package discover
