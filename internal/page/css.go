@@ -36,6 +36,7 @@ func ParseCSS(css []byte, contentType string, base *url.URL) []Link {
 	}
 	c := newLinkCollector(b, buildConfig(nil))
 	c.addCSS(css)
+	c.resolve()
 	return c.links
 }
 

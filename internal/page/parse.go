@@ -130,9 +130,9 @@ func (r *region) close(tag string) {
 //     attribute (the "hidden" region);
 //   - not navigation boilerplate marked as such (the "boiler" region): nav,
 //     [role=navigation|banner|contentinfo|search], and header, footer and
-//     aside when they are the page's own (not inside article, section or
-//     main, where a header holds an article's heading and an aside a pull
-//     quote);
+//     aside when they are the page's own (header and footer not inside
+//     article, section or main, where a header holds an article's heading;
+//     aside not inside article or section, where it is a pull quote);
 //   - title text is the Title, not body text.
 //
 // Headlines are taken everywhere except in the hidden region: a site's h1
@@ -156,7 +156,8 @@ type walker struct {
 	rawElem    string // the raw-text element whose content comes next
 	hidden     region
 	boiler     region
-	sectioning int // open article/section/main elements
+	sectioning int // open article and section elements
+	mains      int // open main elements
 	linksOnly  bool
 }
 
@@ -306,12 +307,14 @@ func (w *walker) onStart(z *html.Tokenizer, selfClosing bool) {
 	}
 	if w.boiler.active() {
 		w.boiler.open(name)
-	} else if isBoilerplate(name, a, w.sectioning) {
+	} else if isBoilerplate(name, a, w.sectioning, w.mains) {
 		w.boiler.open(name)
 	}
 	switch name {
-	case "article", "section", "main":
+	case "article", "section":
 		w.sectioning++
+	case "main":
+		w.mains++
 	}
 }
 
@@ -328,9 +331,13 @@ func (w *walker) onEnd(name string) {
 	switch name {
 	case "h1", "h2", "h3", "h4", "h5", "h6":
 		w.endHeading()
-	case "article", "section", "main":
+	case "article", "section":
 		if w.sectioning > 0 {
 			w.sectioning--
+		}
+	case "main":
+		if w.mains > 0 {
+			w.mains--
 		}
 	}
 	w.hidden.close(name)
@@ -355,12 +362,21 @@ func (w *walker) endHeading() {
 func hasAttr(a attrs, k string) bool { _, ok := a.get(k); return ok }
 
 // isBoilerplate: see walker.
-func isBoilerplate(name string, a attrs, sectioning int) bool {
+// header and footer are the page's banner and contentinfo unless inside
+// article, section or main; aside is the page's complementary content
+// unless inside article or section (ARIA's implicit roles).
+func isBoilerplate(name string, a attrs, sectioning, mains int) bool {
 	switch name {
 	case "nav":
 		return true
-	case "header", "footer", "aside":
-		return sectioning == 0
+	case "header", "footer":
+		if sectioning+mains == 0 {
+			return true
+		}
+	case "aside":
+		if sectioning == 0 {
+			return true
+		}
 	}
 	for _, role := range strings.Fields(strings.ToLower(a.val("role"))) {
 		switch role {
