@@ -32,20 +32,22 @@ import (
 // empty body gives an empty result and no error, and body is never modified
 // nor aliased by the result.
 func Decode(body []byte, contentType string) (utf8Body []byte, charsetName string, err error) {
-	out, name := decode(body, contentType, "")
-	if len(out) > 0 && len(body) > 0 && &out[0] == &body[0] {
-		out = bytes.Clone(out)
+	out, name, shared := decode(body, contentType, "")
+	if len(out) == 0 {
+		return []byte{}, name, nil
 	}
-	if out == nil {
-		out = []byte{}
+	if shared { // the caller gets its own copy, never a window on body
+		out = bytes.Clone(out)
 	}
 	return out, name, nil
 }
 
 // decode is Decode without the defensive copy: Parse only reads the result.
-// host, when known, feeds the Korean fallback.
-func decode(body []byte, contentType, host string) ([]byte, string) {
+// host, when known, feeds the Korean fallback. shared reports that the
+// result is (part of) body itself.
+func decode(body []byte, contentType, host string) (out []byte, name string, shared bool) {
 	enc, name := chooseEncoding(body, contentType, host)
+	var err error
 	// Strip a BOM: it is not content.
 	switch {
 	case bytes.HasPrefix(body, []byte("\xEF\xBB\xBF")) && name == "utf-8":
@@ -53,17 +55,17 @@ func decode(body []byte, contentType, host string) ([]byte, string) {
 	}
 	if name == "utf-8" {
 		if utf8.Valid(body) {
-			return body, name
+			return body, name, true
 		}
-		return bytes.ToValidUTF8(body, []byte("\uFFFD")), name
+		return bytes.ToValidUTF8(body, []byte("\uFFFD")), name, false
 	}
-	out, err := enc.NewDecoder().Bytes(body)
+	out, err = enc.NewDecoder().Bytes(body)
 	if err != nil || !utf8.Valid(out) {
 		// x/text decoders replace rather than fail; this is belt and braces
 		// for the promise that the output is valid UTF-8.
 		out = bytes.ToValidUTF8(out, []byte("\uFFFD"))
 	}
-	return out, name
+	return out, name, false
 }
 
 // chooseEncoding applies the policy documented on Decode.

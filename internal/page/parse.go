@@ -39,7 +39,7 @@ func Parse(body []byte, contentType string, base *url.URL, opts ...Option) (*Pag
 		host = base.Hostname()
 		docURL, _ = urlParser.Parse(base.String())
 	}
-	doc, cs := decode(body, contentType, host)
+	doc, cs, _ := decode(body, contentType, host)
 
 	w := &walker{
 		cfg:   cfg,
