@@ -53,8 +53,10 @@ type ExchangeResult struct {
 	Request       Location
 	Response      Location // the response or revisit record
 	ResponseID    string   // its WARC-Record-ID
-	PayloadDigest string
+	PayloadDigest string // "" when the response is not parseable HTTP
 	Revisit       bool
+	Status        int    // HTTP status of the final response, 0 if unparseable
+	Truncated     string // WARC-Truncated written on the response, "" if whole
 }
 
 // Observer is told of every record after it is written. The block is valid
@@ -68,4 +70,19 @@ type Observer interface {
 type PayloadIndex interface {
 	Seen(digest string) (uri string, date time.Time, ok bool)
 	Remember(digest, uri string, date time.Time)
+}
+
+// Original is the first capture of a payload, as a revisit refers to it.
+type Original struct {
+	URI      string
+	Date     time.Time
+	RecordID string // WARC-Record-ID of the original response; "" if unknown
+}
+
+// OriginalIndex may be implemented by a PayloadIndex that also keeps the
+// original's record ID, so that revisits carry WARC-Refers-To. The writer
+// uses it instead of Seen/Remember when it is there.
+type OriginalIndex interface {
+	SeenOriginal(digest string) (Original, bool)
+	RememberOriginal(digest string, o Original)
 }

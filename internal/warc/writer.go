@@ -1,0 +1,778 @@
+package warc
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Sentinel errors callers branch on.
+var (
+	// ErrClosed is returned by writes after Close.
+	ErrClosed = errors.New("warc: writer closed")
+	// ErrBadField means a caller-supplied value (URI, IP, content type) would
+	// break the record header; nothing was written.
+	ErrBadField = errors.New("warc: bad field value")
+	// ErrBroken means an earlier write failed and the file could not be
+	// rolled back to its last good record; the writer refuses further writes.
+	ErrBroken = errors.New("warc: writer broken by an earlier I/O error")
+)
+
+// Defaults of WriterOptions, in one place.
+const (
+	DefaultPrefix      = "crawl"
+	DefaultMaxFileSize = 1_000_000_000 // 1 GB (10^9) as Heritrix and Browsertrix use
+	DefaultDigest      = "sha1"
+	DefaultRobots      = "classic"
+	DefaultDedupeSize  = 200_000 // payload digests the in-memory dedupe index keeps
+)
+
+// Info is the content of the warcinfo record that starts every file.
+type Info struct {
+	Software    string // name/version; default "crawl/<module version> (<vcs revision>)"
+	Operator    string
+	Contact     string
+	Robots      string // robots policy: "classic" (obeys robots.txt, the default) or "off"
+	Hostname    string // the crawling machine; default os.Hostname()
+	IsPartOf    string // crawl job id
+	Description string
+	CommandLine []string
+}
+
+// WriterOptions configure a Writer. Zero values mean the defaults above.
+type WriterOptions struct {
+	Dir         string       // folder of the files; must exist
+	Prefix      string       // file name prefix, default "crawl"
+	MaxFileSize int64        // rotate once a file reaches this size, between records only; default 1e9
+	Digest      string       // "sha1" (default, Base32) or "sha256" (lowercase hex)
+	Info        Info         // warcinfo content
+	Observer    Observer     // told of every record written (the index); nil = none
+	Dedupe      PayloadIndex // nil = an in-memory one for this writer (DefaultDedupeSize digests)
+	GzipLevel   int          // compress/gzip level; 0 = gzip.DefaultCompression
+	// SyncEveryRecord fsyncs after every record or pair, so a power loss
+	// loses nothing acknowledged. Off by default: each record is flushed to
+	// the OS (it survives a crash of the process) and the file is fsynced at
+	// rotation and Close; Mend repairs what a machine crash leaves.
+	SyncEveryRecord bool
+
+	// Test hooks: a fixed clock and ID source make golden files possible.
+	now   func() time.Time
+	newID func() string
+}
+
+// Writer appends records to WARC files in one folder. It is safe for
+// concurrent use: one mutex guards the one open file. Every write is
+// synchronous; when it returns, the record is in the file and its Location is
+// exact.
+type Writer struct {
+	opts   WriterOptions
+	algo   digestAlgo
+	dedupe PayloadIndex
+	host   string // sanitised for file names
+	bufs   sync.Pool
+
+	mu       sync.Mutex
+	f        *os.File
+	cw       countWriter
+	bw       *bufio.Writer
+	gz       *gzip.Writer
+	name     string // final base name of the open file
+	openPath string
+	infoID   string
+	serial   int
+	hdr      []byte
+	copyBuf  []byte
+	err      error
+	closed   bool
+}
+
+// NewWriter checks the options and returns a Writer. The first file is
+// created by the first write, so a writer that never writes leaves nothing.
+// Call Mend on the folder first if a previous run may have crashed.
+func NewWriter(opts WriterOptions) (*Writer, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("warc: WriterOptions.Dir is empty")
+	}
+	if st, err := os.Stat(opts.Dir); err != nil {
+		return nil, fmt.Errorf("warc: output folder: %w", err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("warc: output folder %s is not a directory", opts.Dir)
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = DefaultPrefix
+	}
+	opts.Prefix = sanitizeName(opts.Prefix)
+	if opts.MaxFileSize <= 0 {
+		opts.MaxFileSize = DefaultMaxFileSize
+	}
+	algo, err := newDigestAlgo(opts.Digest)
+	if err != nil {
+		return nil, err
+	}
+	if opts.GzipLevel == 0 {
+		opts.GzipLevel = gzip.DefaultCompression
+	}
+	if _, err := gzip.NewWriterLevel(io.Discard, opts.GzipLevel); err != nil {
+		return nil, fmt.Errorf("warc: %w", err)
+	}
+	if opts.Info.Software == "" {
+		opts.Info.Software = defaultSoftware()
+	}
+	if opts.Info.Robots == "" {
+		opts.Info.Robots = DefaultRobots
+	}
+	if opts.Info.Hostname == "" {
+		opts.Info.Hostname, _ = os.Hostname()
+	}
+	if opts.now == nil {
+		opts.now = time.Now
+	}
+	if opts.newID == nil {
+		opts.newID = func() string { return "<urn:uuid:" + uuid.NewString() + ">" }
+	}
+	w := &Writer{opts: opts, algo: algo, dedupe: opts.Dedupe, host: sanitizeName(opts.Info.Hostname)}
+	if w.dedupe == nil {
+		w.dedupe = NewMemoryPayloadIndex(DefaultDedupeSize)
+	}
+	if w.host == "" {
+		w.host = "localhost"
+	}
+	w.bufs.New = func() any { return bufio.NewReaderSize(nil, 64<<10) }
+	return w, nil
+}
+
+func defaultSoftware() string {
+	sw := "crawl"
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return sw
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		sw += "/" + v
+	} else {
+		sw += "/devel"
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && s.Value != "" {
+			sw += " (" + s.Value + ")"
+		}
+	}
+	return sw
+}
+
+// sanitizeName keeps [A-Za-z0-9._-] and turns everything else into '-', so a
+// file name survives every tool that later handles it.
+func sanitizeName(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			b[i] = '-'
+		}
+	}
+	return string(b)
+}
+
+// analysis is what one pass over a block tells: its digest and, for a
+// response, its HTTP framing and payload digest.
+type analysis struct {
+	blockDigest   string
+	payloadDigest string // "" when the response is not parseable HTTP
+	http          httpResponse
+	httpErr       error
+}
+
+// analyze reads block once. For a response it tees the bytes through the
+// HTTP parser to digest the payload in the same pass; nothing proportional
+// to the body is held.
+func (w *Writer) analyze(block *io.SectionReader, response bool, method string) (analysis, error) {
+	var a analysis
+	bh := w.algo.new()
+	src := io.NewSectionReader(block, 0, block.Size())
+	if !response {
+		br := w.bufs.Get().(*bufio.Reader)
+		br.Reset(src)
+		_, err := br.WriteTo(bh)
+		br.Reset(nil)
+		w.bufs.Put(br)
+		if err != nil {
+			return a, fmt.Errorf("warc: read block: %w", err)
+		}
+		a.blockDigest = w.algo.format(bh)
+		return a, nil
+	}
+	tee := &errTee{r: src, w: bh}
+	br := w.bufs.Get().(*bufio.Reader)
+	br.Reset(tee)
+	ph := w.algo.new()
+	a.http, a.httpErr = parseResponse(br, method, ph)
+	br.Reset(nil)
+	w.bufs.Put(br)
+	if tee.err != nil && tee.err != io.EOF {
+		return a, fmt.Errorf("warc: read response: %w", tee.err)
+	}
+	// Bytes past the end of the message (or all of it, if unparseable)
+	// still belong to the block.
+	if _, err := io.Copy(bh, tee); err != nil {
+		return a, fmt.Errorf("warc: read response: %w", err)
+	}
+	a.blockDigest = w.algo.format(bh)
+	if a.httpErr == nil {
+		a.payloadDigest = w.algo.format(ph)
+	}
+	return a, nil
+}
+
+// errTee is io.TeeReader that remembers a read error other than EOF.
+type errTee struct {
+	r   io.Reader
+	w   io.Writer
+	err error
+}
+
+func (t *errTee) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if n > 0 {
+		t.w.Write(p[:n]) // hash.Hash never fails
+	}
+	if err != nil && err != io.EOF {
+		t.err = err
+	}
+	return n, err
+}
+
+// pending is one record ready to be written.
+type pending struct {
+	header Header
+	block  *io.SectionReader
+}
+
+// WriteExchange archives one HTTP fetch: a request record and a response
+// record, or a revisit record when the payload was archived before (see
+// PayloadIndex). Both records go into the same file, with one WARC-Date, and
+// point at each other with WARC-Concurrent-To.
+//
+// A revisit is made only for a complete 2xx response with a non-empty
+// payload: an empty body carries nothing worth deduplicating, and pywb and
+// Heritrix resolve revisits against a prior capture that is assumed to be a
+// successful one. A truncated response is written in full with WARC-Truncated
+// and is never remembered as an original.
+func (w *Writer) WriteExchange(ex Exchange) (ExchangeResult, error) {
+	var res ExchangeResult
+	if ex.Request == nil || ex.Response == nil {
+		return res, fmt.Errorf("%w: exchange of %s lacks request or response bytes", ErrBadField, ex.TargetURI)
+	}
+	if err := checkURIAndIP(ex.TargetURI, ex.IP, true); err != nil {
+		return res, err
+	}
+	switch ex.Truncated {
+	case "", "length", "time", "disconnect", "unspecified":
+	default:
+		return res, fmt.Errorf("%w: WARC-Truncated %q", ErrBadField, ex.Truncated)
+	}
+	reqA, err := w.analyze(ex.Request, false, "")
+	if err != nil {
+		return res, fmt.Errorf("archive %s: %w", ex.TargetURI, err)
+	}
+	respA, err := w.analyze(ex.Response, true, requestMethod(ex.Request))
+	if err != nil {
+		return res, fmt.Errorf("archive %s: %w", ex.TargetURI, err)
+	}
+	truncated := ex.Truncated
+	if truncated == "" && respA.httpErr == nil && !respA.http.Complete {
+		truncated = "disconnect" // the body ended before its framing said it would
+	}
+	date := ex.Date
+	if date.IsZero() {
+		date = w.opts.now()
+	}
+	dateStr := formatDate(date)
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.ready(); err != nil {
+		return res, err
+	}
+	reqID, respID := w.opts.newID(), w.opts.newID()
+
+	dedupable := respA.payloadDigest != "" && truncated == "" &&
+		respA.http.Status >= 200 && respA.http.Status < 300 && respA.http.PayloadLen > 0
+	var orig Original
+	revisit := false
+	if dedupable {
+		orig, revisit = lookupOriginal(w.dedupe, respA.payloadDigest)
+	}
+
+	reqH := Header{
+		{"WARC-Type", TypeRequest},
+		{"WARC-Record-ID", reqID},
+		{"WARC-Date", dateStr},
+		{"WARC-Target-URI", ex.TargetURI},
+	}
+	if ex.IP != "" {
+		reqH = append(reqH, Field{"WARC-IP-Address", ex.IP})
+	}
+	reqH = append(reqH,
+		Field{"WARC-Concurrent-To", respID},
+		Field{"WARC-Warcinfo-ID", w.infoID},
+		Field{"Content-Type", ContentTypeHTTPRequest},
+		Field{"WARC-Block-Digest", reqA.blockDigest},
+		Field{"Content-Length", itoa(ex.Request.Size())},
+	)
+
+	var respH Header
+	respBlock := ex.Response
+	if revisit {
+		respBlock = io.NewSectionReader(ex.Response, 0, respA.http.HeaderLen)
+		hdrA, err := w.analyze(respBlock, false, "")
+		if err != nil {
+			return res, fmt.Errorf("archive %s: %w", ex.TargetURI, err)
+		}
+		respH = Header{
+			{"WARC-Type", TypeRevisit},
+			{"WARC-Record-ID", respID},
+			{"WARC-Date", dateStr},
+			{"WARC-Target-URI", ex.TargetURI},
+		}
+		if ex.IP != "" {
+			respH = append(respH, Field{"WARC-IP-Address", ex.IP})
+		}
+		respH = append(respH,
+			Field{"WARC-Concurrent-To", reqID},
+			Field{"WARC-Warcinfo-ID", w.infoID},
+			Field{"WARC-Profile", ProfileIdenticalPayload},
+		)
+		if orig.RecordID != "" {
+			respH = append(respH, Field{"WARC-Refers-To", orig.RecordID})
+		}
+		respH = append(respH,
+			Field{"WARC-Refers-To-Target-URI", orig.URI},
+			Field{"WARC-Refers-To-Date", formatDate(orig.Date)},
+			Field{"Content-Type", ContentTypeHTTPResponse},
+			Field{"WARC-Block-Digest", hdrA.blockDigest},
+			Field{"WARC-Payload-Digest", respA.payloadDigest},
+			Field{"WARC-Truncated", "length"},
+			Field{"Content-Length", itoa(respBlock.Size())},
+		)
+	} else {
+		respH = Header{
+			{"WARC-Type", TypeResponse},
+			{"WARC-Record-ID", respID},
+			{"WARC-Date", dateStr},
+			{"WARC-Target-URI", ex.TargetURI},
+		}
+		if ex.IP != "" {
+			respH = append(respH, Field{"WARC-IP-Address", ex.IP})
+		}
+		respH = append(respH,
+			Field{"WARC-Concurrent-To", reqID},
+			Field{"WARC-Warcinfo-ID", w.infoID},
+			Field{"Content-Type", ContentTypeHTTPResponse},
+			Field{"WARC-Block-Digest", respA.blockDigest},
+		)
+		if respA.payloadDigest != "" {
+			respH = append(respH, Field{"WARC-Payload-Digest", respA.payloadDigest})
+		}
+		if truncated != "" {
+			respH = append(respH, Field{"WARC-Truncated", truncated})
+		}
+		respH = append(respH, Field{"Content-Length", itoa(ex.Response.Size())})
+	}
+
+	locs, err := w.writeRecords([]pending{{reqH, ex.Request}, {respH, respBlock}})
+	if err != nil {
+		return res, fmt.Errorf("archive %s: %w", ex.TargetURI, err)
+	}
+	if dedupable && !revisit {
+		rememberOriginal(w.dedupe, respA.payloadDigest, Original{URI: ex.TargetURI, Date: date, RecordID: respID})
+	}
+	res = ExchangeResult{
+		Request:       locs[0],
+		Response:      locs[1],
+		ResponseID:    respID,
+		PayloadDigest: respA.payloadDigest,
+		Revisit:       revisit,
+		Status:        respA.http.Status,
+		Truncated:     truncated,
+	}
+	return res, nil
+}
+
+// WriteResource archives body as a resource record, e.g. a zone transfer
+// under a dns: URI with text/dns content. The payload is the whole block.
+func (w *Writer) WriteResource(uri, ip string, date time.Time, contentType string, body *io.SectionReader) (Location, error) {
+	if body == nil {
+		body = io.NewSectionReader(bytes.NewReader(nil), 0, 0)
+	}
+	if err := checkURIAndIP(uri, ip, true); err != nil {
+		return Location{}, err
+	}
+	if err := checkFieldValue("Content-Type", contentType, false); err != nil {
+		return Location{}, err
+	}
+	a, err := w.analyze(body, false, "")
+	if err != nil {
+		return Location{}, fmt.Errorf("archive resource %s: %w", uri, err)
+	}
+	if date.IsZero() {
+		date = w.opts.now()
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.ready(); err != nil {
+		return Location{}, err
+	}
+	h := Header{
+		{"WARC-Type", TypeResource},
+		{"WARC-Record-ID", w.opts.newID()},
+		{"WARC-Date", formatDate(date)},
+		{"WARC-Target-URI", uri},
+	}
+	if ip != "" {
+		h = append(h, Field{"WARC-IP-Address", ip})
+	}
+	h = append(h, Field{"WARC-Warcinfo-ID", w.infoID})
+	if contentType != "" {
+		h = append(h, Field{"Content-Type", contentType})
+	}
+	h = append(h,
+		Field{"WARC-Block-Digest", a.blockDigest},
+		Field{"WARC-Payload-Digest", a.blockDigest},
+		Field{"Content-Length", itoa(body.Size())},
+	)
+	locs, err := w.writeRecords([]pending{{h, body}})
+	if err != nil {
+		return Location{}, fmt.Errorf("archive resource %s: %w", uri, err)
+	}
+	return locs[0], nil
+}
+
+// WriteMetadata archives body as a metadata record about uri (which may be
+// empty). Metadata records have no payload digest (WARC 1.1 §6.6).
+func (w *Writer) WriteMetadata(uri string, date time.Time, contentType string, body []byte) (Location, error) {
+	if uri != "" {
+		if err := checkURIAndIP(uri, "", true); err != nil {
+			return Location{}, err
+		}
+	}
+	if err := checkFieldValue("Content-Type", contentType, false); err != nil {
+		return Location{}, err
+	}
+	block := io.NewSectionReader(bytes.NewReader(body), 0, int64(len(body)))
+	bh := w.algo.new()
+	bh.Write(body)
+	if date.IsZero() {
+		date = w.opts.now()
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.ready(); err != nil {
+		return Location{}, err
+	}
+	h := Header{
+		{"WARC-Type", TypeMetadata},
+		{"WARC-Record-ID", w.opts.newID()},
+		{"WARC-Date", formatDate(date)},
+	}
+	if uri != "" {
+		h = append(h, Field{"WARC-Target-URI", uri})
+	}
+	h = append(h, Field{"WARC-Warcinfo-ID", w.infoID})
+	if contentType != "" {
+		h = append(h, Field{"Content-Type", contentType})
+	}
+	h = append(h,
+		Field{"WARC-Block-Digest", w.algo.format(bh)},
+		Field{"Content-Length", itoa(int64(len(body)))},
+	)
+	locs, err := w.writeRecords([]pending{{h, block}})
+	if err != nil {
+		return Location{}, fmt.Errorf("archive metadata %s: %w", uri, err)
+	}
+	return locs[0], nil
+}
+
+func checkURIAndIP(uri, ip string, required bool) error {
+	if uri == "" && required {
+		return fmt.Errorf("%w: empty WARC-Target-URI", ErrBadField)
+	}
+	if err := checkFieldValue("WARC-Target-URI", uri, true); err != nil {
+		return err
+	}
+	if strings.HasPrefix(uri, "<") {
+		return fmt.Errorf("%w: WARC-Target-URI %q has angle brackets (WARC 1.0 style)", ErrBadField, uri)
+	}
+	return checkFieldValue("WARC-IP-Address", ip, true)
+}
+
+// ready makes sure a file is open and not due for rotation. Called with mu
+// held, before a record or pair, so rotation never splits a pair.
+func (w *Writer) ready() error {
+	if w.closed {
+		return ErrClosed
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if w.f != nil && w.cw.n >= w.opts.MaxFileSize {
+		if err := w.closeFile(); err != nil {
+			return err
+		}
+	}
+	if w.f == nil {
+		return w.openFile()
+	}
+	return nil
+}
+
+// openFile creates the next file as NAME.open with O_EXCL, so two writers
+// (even in two processes) sharing a folder and a millisecond never share a
+// file, and writes its warcinfo record.
+func (w *Writer) openFile() error {
+	now := w.opts.now().UTC()
+	stamp := now.Format("20060102150405") + fmt.Sprintf("%03d", now.Nanosecond()/1e6)
+	var f *os.File
+	var name, openPath string
+	for tries := 0; ; tries++ {
+		if tries == 10000 {
+			return fmt.Errorf("warc: no free file name in %s after %d serials", w.opts.Dir, tries)
+		}
+		name = fmt.Sprintf("%s-%s-%05d-%s.warc.gz", w.opts.Prefix, stamp, w.serial, w.host)
+		w.serial++
+		openPath = filepath.Join(w.opts.Dir, name+".open")
+		var err error
+		f, err = os.OpenFile(openPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("warc: create file: %w", err)
+		}
+		// Another writer may have finished and renamed this very name; our
+		// .open was created after its rename, so this check cannot race.
+		if _, err := os.Lstat(filepath.Join(w.opts.Dir, name)); err == nil {
+			f.Close()
+			os.Remove(openPath)
+			continue
+		}
+		break
+	}
+	w.f, w.name, w.openPath = f, name, openPath
+	w.cw = countWriter{w: f}
+	if w.bw == nil {
+		w.bw = bufio.NewWriterSize(&w.cw, 64<<10)
+	} else {
+		w.bw.Reset(&w.cw)
+	}
+
+	w.infoID = w.opts.newID()
+	body := warcinfoBody(w.opts.Info)
+	bh := w.algo.new()
+	bh.Write(body)
+	h := Header{
+		{"WARC-Type", TypeWarcinfo},
+		{"WARC-Record-ID", w.infoID},
+		{"WARC-Date", formatDate(now)},
+		{"WARC-Filename", name},
+		{"Content-Type", ContentTypeWarcFields},
+		{"WARC-Block-Digest", w.algo.format(bh)},
+		{"Content-Length", itoa(int64(len(body)))},
+	}
+	if _, err := w.writeRecords([]pending{{h, io.NewSectionReader(bytes.NewReader(body), 0, int64(len(body)))}}); err != nil {
+		w.f.Close()
+		os.Remove(openPath)
+		w.f = nil
+		if w.err == nil || errors.Is(w.err, ErrBroken) {
+			w.err = nil // the broken file is gone; a later write may try a new one
+		}
+		return err
+	}
+	return nil
+}
+
+// warcinfoBody renders Info as application/warc-fields.
+func warcinfoBody(info Info) []byte {
+	var b bytes.Buffer
+	field := func(name, value string) {
+		if value == "" {
+			return
+		}
+		// One line per field: annotated spec #74 says never fold.
+		value = strings.Map(func(r rune) rune {
+			if r == '\r' || r == '\n' {
+				return ' '
+			}
+			return r
+		}, value)
+		b.WriteString(name + ": " + value + "\r\n")
+	}
+	field("software", info.Software)
+	field("format", "WARC File Format 1.1")
+	field("conformsTo", "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/")
+	field("hostname", info.Hostname)
+	field("robots", info.Robots)
+	field("operator", info.Operator)
+	field("contact", info.Contact)
+	field("isPartOf", info.IsPartOf)
+	field("description", info.Description)
+	field("command-line", quoteArgs(info.CommandLine))
+	return b.Bytes()
+}
+
+// quoteArgs joins args as a POSIX shell would need them typed.
+func quoteArgs(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && strings.IndexFunc(a, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,@+%", r))
+		}) < 0 {
+			q[i] = a
+			continue
+		}
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
+}
+
+// writeRecords appends records, each as its own gzip member, flushes them to
+// the OS and tells the Observer. If any write fails the file is cut back to
+// where it was, so a pair is written whole or not at all.
+func (w *Writer) writeRecords(recs []pending) ([]Location, error) {
+	start := w.cw.n
+	locs := make([]Location, len(recs))
+	fail := func(err error) ([]Location, error) {
+		w.bw.Reset(&w.cw)
+		if terr := w.f.Truncate(start); terr != nil {
+			w.err = fmt.Errorf("%w: %v (after %v)", ErrBroken, terr, err)
+			return nil, err
+		}
+		if _, serr := w.f.Seek(start, io.SeekStart); serr != nil {
+			w.err = fmt.Errorf("%w: %v (after %v)", ErrBroken, serr, err)
+			return nil, err
+		}
+		w.cw.n = start
+		return nil, err
+	}
+	if w.copyBuf == nil {
+		w.copyBuf = make([]byte, 64<<10)
+	}
+	for i, r := range recs {
+		off := w.cw.n + int64(w.bw.Buffered())
+		if w.gz == nil {
+			w.gz, _ = gzip.NewWriterLevel(w.bw, w.opts.GzipLevel) // level checked in NewWriter
+		} else {
+			w.gz.Reset(w.bw)
+		}
+		w.hdr = appendHeader(w.hdr[:0], r.header)
+		if _, err := w.gz.Write(w.hdr); err != nil {
+			return fail(fmt.Errorf("write %s: %w", w.openPath, err))
+		}
+		n, err := io.CopyBuffer(w.gz, io.NewSectionReader(r.block, 0, r.block.Size()), w.copyBuf)
+		if err != nil {
+			return fail(fmt.Errorf("write %s: %w", w.openPath, err))
+		}
+		if n != r.block.Size() {
+			return fail(fmt.Errorf("write %s: block shrank from %d to %d bytes while writing", w.openPath, r.block.Size(), n))
+		}
+		if _, err := w.gz.Write([]byte("\r\n\r\n")); err != nil {
+			return fail(fmt.Errorf("write %s: %w", w.openPath, err))
+		}
+		if err := w.gz.Close(); err != nil {
+			return fail(fmt.Errorf("write %s: %w", w.openPath, err))
+		}
+		end := w.cw.n + int64(w.bw.Buffered())
+		locs[i] = Location{File: w.name, Offset: off, Length: end - off}
+	}
+	if err := w.bw.Flush(); err != nil {
+		return fail(fmt.Errorf("write %s: %w", w.openPath, err))
+	}
+	if w.opts.SyncEveryRecord {
+		if err := w.f.Sync(); err != nil {
+			return fail(fmt.Errorf("sync %s: %w", w.openPath, err))
+		}
+	}
+	if w.opts.Observer != nil {
+		for i, r := range recs {
+			w.opts.Observer.Observe(locs[i], Record{Header: r.header, Block: io.NewSectionReader(r.block, 0, r.block.Size())})
+		}
+	}
+	return locs, nil
+}
+
+// closeFile fsyncs, closes and renames the open file to its final name.
+func (w *Writer) closeFile() error {
+	f, openPath := w.f, w.openPath
+	w.f = nil
+	if err := w.bw.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("warc: flush %s: %w", openPath, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("warc: sync %s: %w", openPath, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("warc: close %s: %w", openPath, err)
+	}
+	if err := os.Rename(openPath, filepath.Join(w.opts.Dir, w.name)); err != nil {
+		return fmt.Errorf("warc: rename %s: %w", openPath, err)
+	}
+	syncDir(w.opts.Dir)
+	return nil
+}
+
+// syncDir makes a rename durable; best effort, as some filesystems refuse.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// Close finishes the open file (fsync, rename from .open to its final name).
+// Later writes return ErrClosed. Close is idempotent.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	if w.f == nil {
+		return nil
+	}
+	return w.closeFile()
+}
+
+// FileName returns the final base name of the file being written, or "".
+func (w *Writer) FileName() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return ""
+	}
+	return w.name
+}
+
+// countWriter counts the bytes that reached the file.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
