@@ -53,7 +53,7 @@ type ExchangeResult struct {
 	Request       Location
 	Response      Location // the response or revisit record
 	ResponseID    string   // its WARC-Record-ID
-	PayloadDigest string // "" when the response is not parseable HTTP
+	PayloadDigest string   // "" when the response is not parseable HTTP
 	Revisit       bool
 	Status        int    // HTTP status of the final response, 0 if unparseable
 	Truncated     string // WARC-Truncated written on the response, "" if whole
