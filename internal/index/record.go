@@ -1,0 +1,294 @@
+package index
+
+import (
+	"bufio"
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/net/idna"
+
+	"crawl/internal/archive"
+	"crawl/internal/page"
+	"crawl/internal/warc"
+)
+
+// entry is what one WARC record contributes to the index. It is decoded
+// from the record outside any transaction (in parallel), then applied by the
+// single writer goroutine in record order.
+type entry struct {
+	host string    // lowercase host name ("" for records without one)
+	date time.Time // WARC-Date
+
+	capture *captureValue
+	page    *pageEntry // set for 2xx HTML/text pages and for redirects (links only)
+
+	hostEntry  *archive.HostEntry
+	hostStatus *archive.HostStatus
+	attempt    *archive.Attempt
+	fetchError *archive.FetchError
+	errorID    string // record ID of the fetch error, so a repeat counts once
+}
+
+// pageEntry is what a page adds: headlines, links and (if searchable) a
+// full-text document.
+type pageEntry struct {
+	url       string
+	headlines []headline
+	links     []link
+	doc       *pageDoc // nil when the page is not searchable
+}
+
+type link struct {
+	to, host, tag string
+}
+
+// decodeRecord turns one record (with its block read into memory, at most
+// limit bytes) into an entry. A nil entry with a nil error means the record
+// adds nothing (request, warcinfo, resource...).
+func decodeRecord(loc warc.Location, h warc.Header, block []byte, blockCut bool, opts *Options) (*entry, error) {
+	typ := strings.ToLower(h.Get("WARC-Type"))
+	uri := strings.Trim(h.Get("WARC-Target-URI"), "<>")
+	date, _ := time.Parse(time.RFC3339Nano, h.Get("WARC-Date"))
+	switch typ {
+	case "response", "revisit":
+		return decodeCapture(loc, h, typ == "revisit", uri, date, block, blockCut, opts)
+	case "metadata":
+		return decodeMetadata(h, uri, date, block)
+	}
+	return nil, nil
+}
+
+func decodeMetadata(h warc.Header, uri string, date time.Time, block []byte) (*entry, error) {
+	e := &entry{date: date}
+	switch archive.Kind(uri) {
+	case "host":
+		var v archive.HostEntry
+		if err := archive.Decode(block, &v); err != nil {
+			return nil, fmt.Errorf("metadata %s: %w", uri, err)
+		}
+		if v.Name == "" {
+			v.Name = strings.TrimPrefix(uri, archive.HostURIPrefix)
+		}
+		e.host, e.hostEntry = NormalizeHost(v.Name), &v
+	case "host-status":
+		var v archive.HostStatus
+		if err := archive.Decode(block, &v); err != nil {
+			return nil, fmt.Errorf("metadata %s: %w", uri, err)
+		}
+		if v.Host == "" {
+			v.Host = strings.TrimPrefix(uri, archive.HostStatusURIPrefix)
+		}
+		e.host, e.hostStatus = NormalizeHost(v.Host), &v
+	case "attempt":
+		var v archive.Attempt
+		if err := archive.Decode(block, &v); err != nil {
+			return nil, fmt.Errorf("metadata %s: %w", uri, err)
+		}
+		e.attempt = &v
+	default:
+		// Only crawl's own fetch errors are JSON metadata about a URL;
+		// metadata records of other tools are not ours to count.
+		if !strings.HasPrefix(strings.ToLower(h.Get("Content-Type")), archive.ContentType) {
+			return nil, nil
+		}
+		var v archive.FetchError
+		if err := archive.Decode(block, &v); err != nil {
+			return nil, fmt.Errorf("metadata %s: %w", uri, err)
+		}
+		host := v.Host
+		if host == "" {
+			if u, err := url.Parse(uri); err == nil {
+				host = u.Hostname()
+			}
+		}
+		if host == "" || v.Error == "" {
+			return nil, nil
+		}
+		if v.Time.IsZero() {
+			v.Time = date
+		}
+		e.host, e.fetchError = NormalizeHost(host), &v
+		e.errorID = h.Get("WARC-Record-ID")
+	}
+	return e, nil
+}
+
+func decodeCapture(loc warc.Location, h warc.Header, revisit bool, uri string, date time.Time, block []byte, blockCut bool, opts *Options) (*entry, error) {
+	u, err := url.Parse(uri)
+	if err != nil || u.Hostname() == "" {
+		return nil, fmt.Errorf("capture %q: not an absolute URL", uri)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, nil // dns: and other resources are provenance, not captures
+	}
+	blockLen, _ := strconv.ParseInt(h.Get("Content-Length"), 10, 64)
+	c := &captureValue{
+		URL:       uri,
+		Time:      date.UTC(),
+		Digest:    h.Get("WARC-Payload-Digest"),
+		WARC:      loc.File,
+		Offset:    loc.Offset,
+		Length:    loc.Length,
+		Bytes:     blockLen,
+		Revisit:   revisit,
+		Truncated: h.Get("WARC-Truncated"),
+		RecordID:  h.Get("WARC-Record-ID"),
+	}
+	if c.RecordID == "" {
+		c.RecordID = fmt.Sprintf("%s@%d", loc.File, loc.Offset)
+	}
+	e := &entry{host: NormalizeHost(u.Hostname()), date: date, capture: c}
+
+	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(block)), nil)
+	if err != nil {
+		// Captured bytes that are not HTTP are still a capture (listed
+		// with status 0), just not a page.
+		return e, nil
+	}
+	defer resp.Body.Close()
+	c.Status = resp.StatusCode
+	mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	c.MIME = strings.ToLower(mediaType)
+	if c.MIME == "" {
+		c.MIME = strings.ToLower(strings.TrimSpace(strings.SplitN(resp.Header.Get("Content-Type"), ";", 2)[0]))
+	}
+
+	if revisit {
+		return e, nil // the payload was indexed with the original capture
+	}
+	if c.Status >= 300 && c.Status < 400 {
+		if loc := resp.Header.Get("Location"); loc != "" {
+			if target, err := u.Parse(loc); err == nil && (target.Scheme == "http" || target.Scheme == "https") {
+				target.Fragment = ""
+				e.page = &pageEntry{url: uri, links: []link{{to: target.String(), host: NormalizeHost(target.Hostname()), tag: "redirect"}}}
+			}
+		}
+		return e, nil
+	}
+	if c.Status < 200 || c.Status >= 300 || u.Path == "/robots.txt" {
+		return e, nil
+	}
+	isHTML := c.MIME == "text/html" || c.MIME == "application/xhtml+xml"
+	if !isHTML && c.MIME != "text/plain" {
+		return e, nil
+	}
+	body, err := readBody(resp, opts.MaxBody)
+	if err != nil {
+		opts.Logger.Debug("index: body not decoded", "url", uri, "err", err)
+		return e, nil
+	}
+	p := &pageEntry{url: uri}
+	doc := &pageDoc{URL: uri, Host: e.host, Time: c.Time, MIME: c.MIME}
+	if isHTML {
+		pg, err := page.Parse(body, resp.Header.Get("Content-Type"), u,
+			page.WithContentLanguage(resp.Header.Get("Content-Language")), page.WithMaxText(opts.MaxText))
+		if err != nil {
+			if errors.Is(err, page.ErrNotHTML) {
+				return e, nil
+			}
+			opts.Logger.Debug("index: page not parsed", "url", uri, "err", err)
+			return e, nil
+		}
+		doc.Title, doc.Text, doc.Lang = pg.Title, pg.Text, pg.Lang
+		for _, hl := range pg.Headlines {
+			p.headlines = append(p.headlines, headline{Tag: hl.Tag, Text: hl.Text})
+			if hl.Tag != "title" {
+				doc.Headlines = append(doc.Headlines, hl.Text)
+			}
+		}
+		for _, l := range pg.Links {
+			lu, err := url.Parse(l.URL)
+			if err != nil || (lu.Scheme != "http" && lu.Scheme != "https") || lu.Hostname() == "" {
+				continue
+			}
+			p.links = append(p.links, link{to: l.URL, host: NormalizeHost(lu.Hostname()), tag: l.Tag})
+		}
+	} else {
+		text, _, err := page.Decode(body, resp.Header.Get("Content-Type"))
+		if err != nil {
+			return e, nil
+		}
+		doc.Text = strings.Join(strings.Fields(string(text)), " ")
+	}
+	if len(doc.Text) > opts.MaxText {
+		doc.Text = cutUTF8(doc.Text, opts.MaxText)
+	}
+	p.doc = doc
+	e.page = p
+	_ = blockCut // a cut block still yields the text read so far
+	return e, nil
+}
+
+// readBody reads the de-chunked entity body and undoes its content coding,
+// at most max bytes of the decoded result. A body cut short (a truncated
+// capture) gives what was there.
+func readBody(resp *http.Response, max int64) ([]byte, error) {
+	var r io.Reader = resp.Body
+	switch strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))) {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			return nil, fmt.Errorf("gzip body: %w", err)
+		}
+		defer zr.Close()
+		r = zr
+	case "deflate":
+		// "deflate" is zlib-wrapped by the RFC, raw deflate in practice
+		// on some servers: peek at the zlib header.
+		br := bufio.NewReader(resp.Body)
+		if hdr, err := br.Peek(2); err == nil && hdr[0]&0x0f == 8 && (uint16(hdr[0])<<8|uint16(hdr[1]))%31 == 0 {
+			zr, err := zlib.NewReader(br)
+			if err != nil {
+				return nil, fmt.Errorf("deflate body: %w", err)
+			}
+			defer zr.Close()
+			r = zr
+		} else {
+			r = flate.NewReader(br)
+		}
+	default:
+		return nil, fmt.Errorf("content coding %q not supported", resp.Header.Get("Content-Encoding"))
+	}
+	body, err := io.ReadAll(io.LimitReader(r, max))
+	if err != nil && len(body) == 0 {
+		return nil, err
+	}
+	return body, nil
+}
+
+// NormalizeHost makes a host name comparable: lowercase ASCII (punycode for
+// IDNs), no trailing dot, no port or brackets.
+func NormalizeHost(h string) string {
+	h = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
+	if strings.HasPrefix(h, "[") {
+		if i := strings.IndexByte(h, ']'); i > 0 {
+			return h[1:i]
+		}
+	}
+	if a, err := idna.Lookup.ToASCII(h); err == nil {
+		return a
+	}
+	return h
+}
+
+func cutUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

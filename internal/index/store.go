@@ -1,0 +1,331 @@
+package index
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// Bucket names of index.db (the schema is in the package doc).
+var (
+	bucketMeta     = []byte("meta")
+	bucketHosts    = []byte("hosts")
+	bucketCaptures = []byte("captures")
+	bucketPages    = []byte("pages")
+	bucketLinks    = []byte("links")
+	bucketErrors   = []byte("errors")
+	bucketAttempts = []byte("attempts")
+	allBuckets     = [][]byte{bucketMeta, bucketHosts, bucketCaptures, bucketPages, bucketLinks, bucketErrors, bucketAttempts}
+)
+
+// schemaVersion is stored under meta/schema; a file with another version is
+// refused (reindex rebuilds it).
+const schemaVersion = "crawl-index-1"
+
+const sep = 0x00 // never occurs in host names or URLs
+
+// store opens index.db for each unit of work and closes it afterwards, so the
+// bbolt file lock is held only for the length of one batch or one query. That
+// is what lets `crawl hosts` in another process read while a crawl writes:
+// bbolt takes an exclusive flock for a read-write open, and a read-only open
+// waits (up to lockTimeout) until the writer has let go.
+//
+// mu serialises the opens of one process, because flock conflicts between
+// two opens of the same file even inside one process.
+type store struct {
+	path        string
+	lockTimeout time.Duration
+	noSync      bool
+	mu          sync.Mutex
+}
+
+func (s *store) open(readOnly bool) (*bolt.DB, error) {
+	if readOnly {
+		if _, err := os.Stat(s.path); errors.Is(err, os.ErrNotExist) {
+			return nil, ErrEmpty
+		}
+	}
+	db, err := bolt.Open(s.path, 0o644, &bolt.Options{
+		Timeout:      s.lockTimeout,
+		ReadOnly:     readOnly,
+		NoSync:       s.noSync,
+		FreelistType: bolt.FreelistMapType,
+	})
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout) || errors.Is(err, syscall.EWOULDBLOCK):
+		return nil, fmt.Errorf("%w (%s, waited %s)", ErrLocked, s.path, s.lockTimeout)
+	case err != nil:
+		return nil, fmt.Errorf("open index %s: %w", s.path, err)
+	}
+	return db, nil
+}
+
+// update runs fn in one read-write transaction of a freshly opened file.
+func (s *store) update(fn func(tx *bolt.Tx) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	db, err := s.open(false)
+	if err != nil {
+		return err
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := ensureSchema(tx); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+	if cerr := db.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close index %s: %w", s.path, cerr)
+	}
+	return err
+}
+
+// view runs fn in one read transaction.
+func (s *store) view(fn func(tx *bolt.Tx) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	db, err := s.open(true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			return ErrEmpty
+		}
+		if v := meta.Get([]byte("schema")); string(v) != schemaVersion {
+			return fmt.Errorf("index %s has schema %q, want %q: run crawl reindex", s.path, v, schemaVersion)
+		}
+		return fn(tx)
+	})
+}
+
+func ensureSchema(tx *bolt.Tx) error {
+	for _, name := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	switch v := meta.Get([]byte("schema")); {
+	case v == nil:
+		return meta.Put([]byte("schema"), []byte(schemaVersion))
+	case string(v) != schemaVersion:
+		return fmt.Errorf("index has schema %q, want %q: run crawl reindex", v, schemaVersion)
+	}
+	return nil
+}
+
+// hostKey turns a host name into its sort key: labels reversed and joined by
+// commas (www.example.co.kr -> kr,co,example,www), so a domain and its
+// subdomains sit together. www is kept: www.x and x are different hosts. IP
+// addresses are kept as they are.
+func hostKey(host string) string {
+	if strings.ContainsAny(host, ":[]") || isIPv4(host) {
+		return host
+	}
+	labels := strings.Split(host, ".")
+	for i, j := 0, len(labels)-1; i < j; i, j = i+1, j-1 {
+		labels[i], labels[j] = labels[j], labels[i]
+	}
+	return strings.Join(labels, ",")
+}
+
+func isIPv4(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c != '.' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// key joins parts with the separator byte.
+func key(parts ...[]byte) []byte {
+	n := len(parts)
+	for _, p := range parts {
+		n += len(p)
+	}
+	k := make([]byte, 0, n)
+	for i, p := range parts {
+		if i > 0 {
+			k = append(k, sep)
+		}
+		k = append(k, p...)
+	}
+	return k
+}
+
+// prefix is key(parts...) plus a trailing separator: everything below it.
+func prefix(parts ...[]byte) []byte { return append(key(parts...), sep) }
+
+func timeBytes(t time.Time) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(t.UnixNano()))
+	return b[:]
+}
+
+// scan calls fn for every key of b starting with p, in order.
+func scan(b *bolt.Bucket, p []byte, fn func(k, v []byte) error) error {
+	c := b.Cursor()
+	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hostValue is the hosts bucket's value (JSON: small, read rarely).
+type hostValue struct {
+	Name        string    `json:"name"`
+	Site        string    `json:"site,omitempty"`
+	Role        string    `json:"role,omitempty"`
+	Delegated   bool      `json:"delegated,omitempty"`
+	Addrs       []string  `json:"addrs,omitempty"`
+	Zone        string    `json:"zone,omitempty"`
+	Source      string    `json:"source,omitempty"`
+	Nameservers []string  `json:"nameservers,omitempty"`
+	Discovered  time.Time `json:"discovered,omitzero"` // WARC-Date of the HostEntry applied
+
+	Status      string    `json:"status,omitempty"` // from the last HostStatus record
+	StatusError string    `json:"status_error,omitempty"`
+	StatusDate  time.Time `json:"status_date,omitzero"`
+
+	Captures int64 `json:"captures"`
+	Bytes    int64 `json:"bytes"`
+
+	Errors        int64     `json:"errors,omitempty"`
+	LastError     string    `json:"last_error,omitempty"`
+	LastErrorDate time.Time `json:"last_error_date,omitzero"`
+}
+
+// status derives the host's crawl state: the last HostStatus wins; without
+// one, a host with any capture or failed fetch is partial, else pending.
+func (h *hostValue) status() (status, lastErr string) {
+	lastErr = h.LastError
+	if h.StatusError != "" && !h.StatusDate.Before(h.LastErrorDate) {
+		lastErr = h.StatusError
+	}
+	switch {
+	case h.Status != "":
+		return h.Status, lastErr
+	case h.Captures > 0 || h.Errors > 0:
+		return "partial", lastErr
+	}
+	return "pending", lastErr
+}
+
+// captureValue is the captures bucket's value, in a compact binary form:
+// listing 1,000 captures must take well under a millisecond.
+type captureValue struct {
+	URL       string
+	Time      time.Time
+	Status    int
+	MIME      string
+	Digest    string
+	WARC      string
+	Offset    int64
+	Length    int64
+	Bytes     int64 // Content-Length of the record block (the HTTP message)
+	Revisit   bool
+	Truncated string
+	RecordID  string
+}
+
+func (c *captureValue) marshal() []byte {
+	b := make([]byte, 0, 64+len(c.URL)+len(c.MIME)+len(c.Digest)+len(c.WARC)+len(c.RecordID))
+	b = binary.AppendVarint(b, c.Time.UnixNano())
+	b = binary.AppendUvarint(b, uint64(c.Status))
+	b = binary.AppendVarint(b, c.Offset)
+	b = binary.AppendVarint(b, c.Length)
+	b = binary.AppendVarint(b, c.Bytes)
+	var flags uint64
+	if c.Revisit {
+		flags |= 1
+	}
+	b = binary.AppendUvarint(b, flags)
+	for _, s := range []string{c.URL, c.MIME, c.Digest, c.WARC, c.Truncated, c.RecordID} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	return b
+}
+
+var errCorrupt = errors.New("corrupt capture value")
+
+func (c *captureValue) unmarshal(b []byte) error {
+	var ints [6]int64
+	for i := range ints {
+		var n int
+		if i == 1 || i == 5 {
+			var u uint64
+			u, n = binary.Uvarint(b)
+			ints[i] = int64(u)
+		} else {
+			ints[i], n = binary.Varint(b)
+		}
+		if n <= 0 {
+			return errCorrupt
+		}
+		b = b[n:]
+	}
+	c.Time = time.Unix(0, ints[0]).UTC()
+	c.Status, c.Offset, c.Length, c.Bytes, c.Revisit = int(ints[1]), ints[2], ints[3], ints[4], ints[5]&1 != 0
+	for _, dst := range []*string{&c.URL, &c.MIME, &c.Digest, &c.WARC, &c.Truncated, &c.RecordID} {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || uint64(len(b)-n) < l {
+			return errCorrupt
+		}
+		*dst = string(b[n : n+int(l)])
+		b = b[n+int(l):]
+	}
+	return nil
+}
+
+// pageValue is the pages bucket's value: the latest capture of one URL that
+// was an indexable page, with its headlines.
+type pageValue struct {
+	Time      time.Time  `json:"time"`
+	Headlines []headline `json:"headlines,omitempty"`
+}
+
+type headline struct {
+	Tag  string `json:"tag"`
+	Text string `json:"text"`
+}
+
+func getJSON(b *bolt.Bucket, k []byte, v any) (bool, error) {
+	raw := b.Get(k)
+	if raw == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return false, fmt.Errorf("decode %s/%q: %w", "index", k, err)
+	}
+	return true, nil
+}
+
+func putJSON(b *bolt.Bucket, k []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(k, raw)
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
