@@ -1,0 +1,103 @@
+package wire
+
+import (
+	"bufio"
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+var (
+	// ErrDecodedTooLarge: a decoded body passed its limit (a gzip bomb).
+	ErrDecodedTooLarge = errors.New("decoded body exceeds limit")
+	// ErrUnsupportedEncoding: a Content-Encoding DecodedBody cannot undo (br,
+	// zstd: no well-kept decoder is in go.mod yet).
+	ErrUnsupportedEncoding = errors.New("unsupported content encoding")
+)
+
+// DecodedBody undoes the response's Content-Encoding (gzip, x-gzip, deflate,
+// identity, stacked in any order) for parsing. The archived bytes are not
+// touched; only this reader is decoded. Reading more than limit decoded bytes
+// fails with ErrDecodedTooLarge. Closing it closes resp.Body.
+func DecodedBody(resp *http.Response, limit int64) (io.ReadCloser, error) {
+	var r io.Reader = resp.Body
+	var closers []io.Closer
+	codings := strings.Split(resp.Header.Get("Content-Encoding"), ",")
+	// Codings are listed in the order they were applied: undo from the last.
+	for i := len(codings) - 1; i >= 0; i-- {
+		c := strings.ToLower(strings.TrimSpace(codings[i]))
+		switch c {
+		case "", "identity":
+		case "gzip", "x-gzip":
+			zr, err := gzip.NewReader(r)
+			if err != nil {
+				return nil, fmt.Errorf("decode gzip body: %w", err)
+			}
+			closers = append(closers, zr)
+			r = zr
+		case "deflate":
+			// "deflate" means zlib (RFC 9110), but servers often send raw
+			// deflate; peek at the zlib header to tell.
+			br := bufio.NewReader(r)
+			hdr, _ := br.Peek(2)
+			if len(hdr) == 2 && hdr[0]&0x0f == 8 && (uint16(hdr[0])<<8|uint16(hdr[1]))%31 == 0 {
+				zr, err := zlib.NewReader(br)
+				if err != nil {
+					return nil, fmt.Errorf("decode deflate body: %w", err)
+				}
+				closers = append(closers, zr)
+				r = zr
+			} else {
+				fr := flate.NewReader(br)
+				closers = append(closers, fr)
+				r = fr
+			}
+		default:
+			return nil, fmt.Errorf("%w: %q", ErrUnsupportedEncoding, c)
+		}
+	}
+	return &decodedBody{r: r, left: limit, closers: closers, body: resp.Body}, nil
+}
+
+type decodedBody struct {
+	r       io.Reader
+	left    int64
+	closers []io.Closer
+	body    io.Closer
+}
+
+func (d *decodedBody) Read(p []byte) (int, error) {
+	if d.left <= 0 {
+		// One more byte tells a body of exactly limit bytes from a longer one.
+		var b [1]byte
+		for {
+			n, err := d.r.Read(b[:])
+			if n > 0 {
+				return 0, ErrDecodedTooLarge
+			}
+			if err != nil {
+				return 0, err
+			}
+		}
+	}
+	if int64(len(p)) > d.left {
+		p = p[:d.left]
+	}
+	n, err := d.r.Read(p)
+	d.left -= int64(n)
+	return n, err
+}
+
+func (d *decodedBody) Close() error {
+	var errs []error
+	for _, c := range d.closers {
+		errs = append(errs, c.Close())
+	}
+	errs = append(errs, d.body.Close())
+	return errors.Join(errs...)
+}

@@ -1,0 +1,366 @@
+package wire
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Errors callers branch on. They wrap the underlying net/http error.
+var (
+	// ErrMalformedResponse: the server answered, but not with HTTP/1.x.
+	ErrMalformedResponse = errors.New("malformed HTTP response")
+	// ErrHeaderTooLarge: the response head exceeded Options.MaxHeaderBytes.
+	ErrHeaderTooLarge = errors.New("response head too large")
+	// ErrHeaderTimeout: no complete response head within Options.HeaderTimeout.
+	ErrHeaderTimeout = errors.New("timeout awaiting response head")
+)
+
+var (
+	errStaleDial = errors.New("wire: connection dialled for a finished or already connected exchange")
+	errRawLimit  = errors.New("wire: raw response exceeds its size bound")
+	errReleased  = errors.New("wire: exchange already released")
+	errNoRequest = errors.New("wire: dial outside a RoundTrip")
+)
+
+// Transport is an http.RoundTripper that records every exchange's exact wire
+// bytes. It speaks HTTP/1.1 only, never decompresses and never reuses a
+// connection. It is safe for concurrent use.
+type Transport struct {
+	opts  Options
+	inner *http.Transport
+}
+
+// NewTransport returns a Transport; zero Options fields take their defaults.
+func NewTransport(opts Options) *Transport {
+	t := &Transport{opts: opts.withDefaults()}
+	if len(opts.ConnectTo) > 0 {
+		t.opts.ConnectTo = make(map[string]string, len(opts.ConnectTo))
+		for k, v := range opts.ConnectTo {
+			t.opts.ConnectTo[strings.ToLower(k)] = v
+		}
+	}
+	var http1 http.Protocols
+	http1.SetHTTP1(true)
+	t.inner = &http.Transport{
+		Proxy:                  nil, // an archive records the origin, never a proxy's view
+		DialContext:            t.dial,
+		DialTLSContext:         t.dialTLS,
+		DisableKeepAlives:      true, // one exchange per connection: dial and record stay 1:1
+		DisableCompression:     true, // the caller's Accept-Encoding goes out as is; nothing is decoded behind its back
+		ForceAttemptHTTP2:      false,
+		TLSNextProto:           map[string]func(string, *tls.Conn) http.RoundTripper{},
+		Protocols:              &http1,
+		ResponseHeaderTimeout:  t.opts.HeaderTimeout,
+		MaxResponseHeaderBytes: t.opts.MaxHeaderBytes,
+		ExpectContinueTimeout:  time.Second,
+	}
+	return t
+}
+
+// RoundTrip performs the request, reads the whole response body (up to
+// MaxBody) into a spool, hands the Exchange to OnExchange and returns a
+// response whose body is served from the spool. The error, if any, is also in
+// the Exchange's Err.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(req.Context(), t.opts.Timeout)
+	defer cancel()
+
+	rec := &recorder{
+		ctx:    ctx,
+		req:    newSpool(t.opts.SpoolDir, t.opts.SpoolMemory),
+		resp:   newSpool(t.opts.SpoolDir, t.opts.SpoolMemory),
+		rawCap: t.opts.MaxHeaderBytes + 2*t.opts.MaxBody + 64<<10,
+	}
+	rec.req.retain() // the Exchange's references
+	rec.resp.retain()
+	e := &Exchange{URL: req.URL.String(), Start: start, req: rec.req, resp: rec.resp}
+
+	out := req.Clone(context.WithValue(ctx, recorderKey{}, rec))
+	if t.opts.TagHeader != "" {
+		e.Tag = out.Header.Get(t.opts.TagHeader)
+		out.Header.Del(t.opts.TagHeader)
+	}
+
+	resp, err := t.inner.RoundTrip(out)
+	if err == nil {
+		e.Truncated = t.drain(ctx, rec, resp.Body)
+		resp.Body.Close()
+	}
+	rec.seal()
+
+	rec.mu.Lock()
+	e.IP, e.TLS, e.CertError = rec.ip, rec.tls, rec.certError
+	rec.mu.Unlock()
+	e.Request = rec.req.section(rec.req.Len())
+	if err == nil {
+		err = errors.Join(rec.req.Err(), rec.resp.Err())
+	}
+	if err != nil {
+		e.Err = t.fetchError(req, rec, err)
+		e.Truncated = ""
+		t.deliver(e)
+		return nil, e.Err
+	}
+
+	f := scanFrame(rec.resp, rec.resp.Len(), req.Method, t.opts.MaxBody)
+	if f.Cut && e.Truncated == "" {
+		e.Truncated = "length"
+	}
+	e.respSize = f.End
+	e.Response = rec.resp.section(f.End)
+
+	rec.resp.retain() // the caller's body holds its own reference
+	cresp, err := readResponse(rec.resp.section(f.End), req)
+	if err != nil { // net/http parsed this head a moment ago; only a broken spool gets here
+		rec.resp.release()
+		e.Err = fmt.Errorf("fetch %s: re-read recorded response: %w", req.URL, err)
+		e.Response, e.Truncated = nil, ""
+		t.deliver(e)
+		return nil, e.Err
+	}
+	cresp.Body = &spoolBody{r: cresp.Body, s: rec.resp, truncated: e.Truncated != ""}
+	cresp.TLS = e.TLS
+	cresp.Request = req
+	t.deliver(e)
+	return cresp, nil
+}
+
+// CloseIdleConnections exists for http.Client; with keep-alive off there are
+// never idle connections.
+func (t *Transport) CloseIdleConnections() { t.inner.CloseIdleConnections() }
+
+func (t *Transport) deliver(e *Exchange) {
+	if t.opts.OnExchange != nil {
+		t.opts.OnExchange(e)
+		return
+	}
+	e.Close()
+}
+
+// drain reads the body to its end or to MaxBody, so the record is complete no
+// matter how much the caller reads, and says how it ended.
+func (t *Transport) drain(ctx context.Context, rec *recorder, body io.Reader) string {
+	_, err := io.CopyN(io.Discard, body, t.opts.MaxBody)
+	if err == nil { // MaxBody bytes read: is there more?
+		var b [1]byte
+		for err == nil {
+			var n int
+			n, err = body.Read(b[:])
+			if n > 0 {
+				return "length"
+			}
+		}
+	}
+	if err == io.EOF {
+		return ""
+	}
+	rec.mu.Lock()
+	overCap := rec.overCap
+	rec.mu.Unlock()
+	switch {
+	case overCap:
+		return "length"
+	case ctx.Err() != nil:
+		// The exchange deadline, or the caller giving up (a crawl shutting
+		// down): either way a time bound ended the body.
+		return "time"
+	default:
+		// Closed or reset by the peer, a Content-Length longer than what was
+		// sent, or chunk framing that broke off.
+		return "disconnect"
+	}
+}
+
+// fetchError names the class of a failure that left no usable response.
+func (t *Transport) fetchError(req *http.Request, rec *recorder, err error) error {
+	where := req.URL.String()
+	if ip := rec.ip; ip != "" {
+		where += " from " + ip
+	}
+	var class error
+	if n := rec.resp.Len(); n > 0 {
+		f := scanFrame(rec.resp, n, req.Method, t.opts.MaxBody)
+		switch {
+		case errors.Is(f.Err, ErrMalformedResponse):
+			class = ErrMalformedResponse
+		case f.HeadEnd == 0 && n >= t.opts.MaxHeaderBytes:
+			class = ErrHeaderTooLarge
+		}
+	}
+	// net/http does not export this error; its text has been stable since Go 1.1.
+	if class == nil && strings.Contains(err.Error(), "timeout awaiting response headers") {
+		class = ErrHeaderTimeout
+	}
+	if class != nil {
+		return fmt.Errorf("fetch %s: %w: %w", where, class, err)
+	}
+	return fmt.Errorf("fetch %s: %w", where, err)
+}
+
+func (t *Transport) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	rec, _ := ctx.Value(recorderKey{}).(*recorder)
+	if rec == nil {
+		return nil, errNoRequest
+	}
+	c, err := t.connect(rec, addr)
+	if err != nil {
+		return nil, err
+	}
+	return rec.attach(c)
+}
+
+func (t *Transport) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
+	rec, _ := ctx.Value(recorderKey{}).(*recorder)
+	if rec == nil {
+		return nil, errNoRequest
+	}
+	raw, err := t.connect(rec, addr)
+	if err != nil {
+		return nil, err
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	cfg := &tls.Config{
+		// We verify ourselves below, so that an invalid certificate can be
+		// recorded (the default) instead of ending the fetch.
+		InsecureSkipVerify: true,
+		NextProtos:         []string{"http/1.1"},
+		MinVersion:         tls.VersionTLS10, // old national sites still speak it; we archive, we don't vouch
+	}
+	if _, err := netip.ParseAddr(host); err != nil {
+		cfg.ServerName = host
+	}
+	tc := tls.Client(raw, cfg)
+	hctx, cancel := context.WithTimeout(rec.ctx, t.opts.DialTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(hctx); err != nil {
+		raw.Close()
+		return nil, fmt.Errorf("tls handshake with %s: %w", addr, err)
+	}
+	state := tc.ConnectionState()
+	certErr := verifyPeer(state, host)
+	if certErr != nil && t.opts.VerifyCertificates {
+		tc.Close()
+		return nil, fmt.Errorf("tls %s: %w", addr, certErr)
+	}
+	rec.mu.Lock()
+	rec.tls = &state
+	if certErr != nil {
+		rec.certError = certErr.Error()
+	}
+	rec.mu.Unlock()
+	return rec.attach(tc)
+}
+
+// verifyPeer checks the chain against the system roots and the host name.
+func verifyPeer(state tls.ConnectionState, host string) error {
+	certs := state.PeerCertificates
+	if len(certs) == 0 {
+		return errors.New("server sent no certificate")
+	}
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		inter.AddCert(c)
+	}
+	_, err := certs[0].Verify(x509.VerifyOptions{DNSName: host, Intermediates: inter})
+	return err
+}
+
+// connect opens a TCP connection for addr ("host:port"), honouring ConnectTo
+// and trying each resolved address in order.
+func (t *Transport) connect(rec *recorder, addr string) (net.Conn, error) {
+	ctx := rec.ctx // the request's values and the exchange deadline; net/http detaches dials from cancellation
+	target := addr
+	if to, ok := t.opts.ConnectTo[strings.ToLower(addr)]; ok {
+		target = to
+	}
+	host, port, err := net.SplitHostPort(target)
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: %w", addr, err)
+	}
+	var addrs []netip.Addr
+	if ip, err := netip.ParseAddr(host); err == nil {
+		addrs = []netip.Addr{ip}
+	} else {
+		resolve := t.opts.Resolve
+		if resolve == nil {
+			resolve = func(ctx context.Context, host string) ([]netip.Addr, error) {
+				return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+			}
+		}
+		addrs, err = resolve(ctx, host)
+		if err != nil {
+			return nil, fmt.Errorf("resolve %s: %w", host, err)
+		}
+		if len(addrs) == 0 {
+			return nil, fmt.Errorf("resolve %s: no addresses", host)
+		}
+	}
+	var errs []error
+	for _, a := range addrs {
+		d := net.Dialer{Timeout: t.opts.DialTimeout}
+		c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(a.String(), port))
+		if err == nil {
+			rec.mu.Lock()
+			rec.ip = a.Unmap().WithZone("").String()
+			rec.mu.Unlock()
+			return c, nil
+		}
+		errs = append(errs, err)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, fmt.Errorf("connect %s: %w", addr, errors.Join(errs...))
+}
+
+// readResponse parses the recorded message for the caller, skipping interim
+// 1xx responses as net/http does.
+func readResponse(r io.Reader, req *http.Request) (*http.Response, error) {
+	br := bufio.NewReader(r)
+	for {
+		resp, err := http.ReadResponse(br, req)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != 101 {
+			continue
+		}
+		return resp, nil
+	}
+}
+
+// spoolBody serves the caller from the spool. A truncated body ends with EOF
+// at the cut instead of an error: the caller gets what was archived, and the
+// Exchange says it was cut.
+type spoolBody struct {
+	r         io.ReadCloser
+	s         *spool
+	truncated bool
+	once      sync.Once
+}
+
+func (b *spoolBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF && b.truncated && !errors.Is(err, errReleased) {
+		err = io.EOF
+	}
+	return n, err
+}
+
+func (b *spoolBody) Close() error {
+	var err error
+	b.once.Do(func() { err = b.s.release() })
+	return err
+}
