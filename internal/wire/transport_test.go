@@ -297,7 +297,6 @@ func TestTransportRecordsWireBytes(t *testing.T) {
 	checkGoroutines(t, before)
 }
 
-
 func readAll(t *testing.T, r *io.SectionReader) []byte {
 	t.Helper()
 	if r == nil {
