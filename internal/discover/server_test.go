@@ -56,7 +56,23 @@ type testServer struct {
 	inflight atomic.Int64
 	maxIn    atomic.Int64
 	delay    time.Duration
+	gauge    *gauge // shared across servers, optional
 }
+
+// gauge measures the most queries in flight at once over several servers.
+type gauge struct{ now, max atomic.Int64 }
+
+func (g *gauge) enter() {
+	n := g.now.Add(1)
+	for {
+		m := g.max.Load()
+		if n <= m || g.max.CompareAndSwap(m, n) {
+			return
+		}
+	}
+}
+
+func (g *gauge) leave() { g.now.Add(-1) }
 
 // freePort finds a port free on 127.0.0.1 for both TCP and UDP; tests use
 // one port for many 127.x addresses, as delegations carry no port.
@@ -124,8 +140,16 @@ func (s *testServer) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 			break
 		}
 	}
+	// The gauge is left before the answer goes out, so a client that has
+	// its answer is never still counted.
+	if s.gauge != nil {
+		s.gauge.enter()
+	}
 	if s.delay > 0 {
 		time.Sleep(s.delay)
+	}
+	if s.gauge != nil {
+		s.gauge.leave()
 	}
 	if len(r.Question) != 1 {
 		m := new(dns.Msg)
