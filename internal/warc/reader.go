@@ -91,9 +91,10 @@ func (r *Reader) Close() error {
 // spot it returns a *FormatError (wrapping ErrFormat, or the I/O error) and
 // keeps returning it.
 //
-// Location.Length is the record's size on disk. For a record that shares a
-// gzip member with others (not written by this package, but readable), Offset
-// is the member's and Length is 0.
+// Location.Length is the record's size on disk. For records that share a
+// gzip member (not written by this package, but readable), Offset is the
+// member's, Length is 0 for all but the member's last record, whose Length
+// spans the whole member.
 func (r *Reader) Next() (Record, Location, error) {
 	if r.err != nil {
 		return Record{}, Location{}, r.err
@@ -176,10 +177,15 @@ func (r *Reader) next() (Record, Location, error) {
 	if err != nil {
 		return Record{}, Location{Offset: r.memberOff}, wrapGzip(err)
 	}
-	if _, err := r.endOfRecordInMember(); err != nil {
+	more, err := r.endOfRecordInMember()
+	if err != nil {
 		return Record{}, Location{Offset: r.memberOff}, wrapGzip(err)
 	}
-	return rec, Location{File: r.base, Offset: r.memberOff}, nil
+	if more {
+		return rec, Location{File: r.base, Offset: r.memberOff}, nil
+	}
+	// The member's last record: its Location spans the whole member.
+	return rec, Location{File: r.base, Offset: r.memberOff, Length: r.src.n - r.memberOff}, nil
 }
 
 // endOfRecordInMember consumes the record's trailing line ends and reports
