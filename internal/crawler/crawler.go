@@ -818,7 +818,12 @@ func (c *Crawler) fetch(ctx context.Context, u *url.URL) *fetched {
 	req.Header.Set(tagHeader, tag)
 	resp, err := c.client.Do(req)
 	if err != nil {
-		f.err = fmt.Errorf("fetch %s: %w", u, err)
+		// The transport's error already names the URL and the address.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		f.err = err
 		f.aborted = ctx.Err() != nil
 		return f
 	}
