@@ -243,6 +243,13 @@ func looksEUCKR(body []byte) bool {
 // IsHTML reports whether a response is an HTML document, sniffing when the
 // header is missing or generic and refusing a body that is evidently binary
 // even when the header says text/html (servers lie).
+//
+// With an HTML header, only a body whose first bytes match a binary
+// signature of the WHATWG sniffing table (images, archives, PDF, media), or
+// that holds control bytes and no HTML markup at its start, is refused: a
+// browser would render it, but it is no page and its "text" would pollute
+// the index. Without a usable header the body must sniff as HTML (text/plain
+// is never sniffed, as in browsers: a .txt is not a page).
 func IsHTML(contentType string, body []byte) bool {
 	mt := ""
 	if contentType != "" {
@@ -253,25 +260,37 @@ func IsHTML(contentType string, body []byte) bool {
 			mt = strings.ToLower(strings.TrimSpace(strings.SplitN(contentType, ";", 2)[0]))
 		}
 	}
-	sniffed := http.DetectContentType(body)
+	start := head(bytes.TrimPrefix(body, []byte("\xEF\xBB\xBF")), 1024)
+	sniffed := http.DetectContentType(start)
 	switch mt {
 	case "text/html", "application/xhtml+xml":
-		return len(body) == 0 || !looksBinary(sniffed)
+		if strings.HasPrefix(sniffed, "text/") {
+			return true
+		}
+		// Control bytes make the sniffer say application/octet-stream;
+		// a page with a stray NUL still starts like a page.
+		return sniffed == "application/octet-stream" && hasMarkup(start)
 	case "", "application/octet-stream", "application/unknown", "unknown/unknown", "*/*":
 		if strings.HasPrefix(sniffed, "text/html") {
 			return true
 		}
 		// An XHTML page without a header: sniffing calls it text/xml.
-		return strings.HasPrefix(sniffed, "text/xml") && bytes.Contains(bytes.ToLower(head(body, 1024)), []byte("<html"))
+		return strings.HasPrefix(sniffed, "text/xml") && hasMarkup(start)
 	default:
 		return false
 	}
 }
 
-// looksBinary: the sniffer (which also flags control bytes no text
-// contains) found something other than text.
-func looksBinary(sniffed string) bool {
-	return !strings.HasPrefix(sniffed, "text/")
+// hasMarkup: the start of a body holds an html, head or body tag or a
+// doctype.
+func hasMarkup(start []byte) bool {
+	l := bytes.ToLower(start)
+	for _, m := range []string{"<html", "<head", "<body", "<!doctype html"} {
+		if bytes.Contains(l, []byte(m)) {
+			return true
+		}
+	}
+	return false
 }
 
 func head(b []byte, n int) []byte {

@@ -125,6 +125,8 @@ func TestIsHTML(t *testing.T) {
 		{"html header but gzip", "text/html", "\x1f\x8b\x08\x00\x00\x00\x00\x00", false},
 		{"html header but pdf", "text/html", "%PDF-1.4\n\x00\x01", false},
 		{"no header, html", "", "<!DOCTYPE html><html>", true},
+		{"no header, html after BOM", "", "\xEF\xBB\xBF<html><body>", true},
+		{"html header, stray NUL in a page", "text/html", "<html><head>\x00<title>x</title>", true},
 		{"no header, xhtml", "", "<?xml version='1.0'?>\n<html xmlns='http://www.w3.org/1999/xhtml'>", true},
 		{"octet-stream, html", "application/octet-stream", "<html><body>", true},
 		{"no header, text", "", "plain", false},
