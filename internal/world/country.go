@@ -143,7 +143,7 @@ var country = []domainSpec{
 
 	// rep.test
 	{name: "news.rep.test", ns: 2, addrs: []string{"127.1.6.1"}, www: wwwCNAME,
-		title: "조선 중앙 통신", lang: langKorean, pages: 50, robots: "User-agent: *\nDisallow: /private/\nCrawl-delay: 0\n", disallow: "/private/", moved: true},
+		title: "조선 중앙 통신", lang: langKorean, pages: 50, robots: "# One group for a named robot, one for everyone else.\nUser-agent: badbot\nDisallow: /\n\nUser-agent: *\nDisallow: /private/\nCrawl-delay: 0\n", disallow: "/private/", moved: true},
 	{name: "youth.rep.test", ns: 1, addrs: []string{sharedB}, www: wwwCNAME,
 		title: "청년 전위", lang: langEUCKR, pages: 15},
 	{name: "voice.rep.test", ns: 1, addrs: []string{"127.1.6.2"}, www: wwwA,

@@ -43,7 +43,7 @@
 //	hospital.org.test       127.1.0.10              ko; /broken.html answers 500
 //	library.edu.test        127.1.4.2               ko EUC-KR
 //	museum.edu.test         127.1.4.3               ko; AAAA fd7e:57::1 (nothing serves it)
-//	news.rep.test           127.1.6.1               ko; robots /private/; /old.html 301
+//	news.rep.test           127.1.6.1               ko; robots /private/ (and / for badbot); /old.html 301
 //	party.org.test          127.1.2.1               ko EUC-KR; robots /archive/
 //	portal.gov.test         127.1.3.2               ko; 60 pages; AAAA; robots /private/
 //	secure.gov.test         127.1.3.1               en; HTTPS only (self-signed), http answers 301

@@ -31,7 +31,7 @@ type Site struct {
 	Name    string   // the domain, e.g. "friend.com.test"
 	Title   string   // the site's name, in its language
 	Home    string   // URL of its home page, e.g. "http://friend.com.test/"
-	Hosts   []string // host names that answer for it (apex and/or www), sorted
+	Hosts   []string // host names that answer for it (apex and/or www; with WWWRedirect www only redirects), sorted
 	Addrs   []string // its IPv4 web addresses, sorted
 	HTTPS   bool     // HTTPS only: http:// answers 301 to the https:// URL
 	Lang    string   // "ko" or "en"
@@ -41,7 +41,7 @@ type Site struct {
 	WWWRedirect bool
 
 	Robots   string   // robots.txt body; "" when the site has none (404)
-	Disallow []string // path prefixes robots.txt disallows for every user agent
+	Disallow []string // path prefixes robots.txt disallows in its "User-agent: *" group
 
 	// Pages lists the path of every HTML page served with 200 and linked
 	// from the home page (directly or not), sorted: disallowed pages and the

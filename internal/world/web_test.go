@@ -329,9 +329,14 @@ func TestRobots(t *testing.T) {
 		if resp.StatusCode != 200 || string(body) != s.Robots {
 			t.Errorf("%s: robots.txt %d %q, want %q", s.Name, resp.StatusCode, body, s.Robots)
 		}
+		// The "User-agent: *" group's rules; other groups name other robots.
 		var disallow []string
+		agent := ""
 		for _, line := range strings.Split(string(body), "\n") {
-			if v, ok := strings.CutPrefix(line, "Disallow:"); ok && strings.TrimSpace(v) != "" {
+			if v, ok := strings.CutPrefix(line, "User-agent:"); ok {
+				agent = strings.TrimSpace(v)
+			}
+			if v, ok := strings.CutPrefix(line, "Disallow:"); ok && agent == "*" && strings.TrimSpace(v) != "" {
 				disallow = append(disallow, strings.TrimSpace(v))
 			}
 		}

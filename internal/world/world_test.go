@@ -227,3 +227,39 @@ func TestStandardPortsNeedPrivilege(t *testing.T) {
 		t.Errorf("ConnectTo %q does not point at a standard port", got)
 	}
 }
+
+// TestDocMap keeps the map in the package documentation true: every site is
+// listed with its addresses, and nothing else is.
+func TestDocMap(t *testing.T) {
+	w := startWorld(t, Options{})
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sitesPart, ok := strings.Cut(string(doc), "# Sites")
+	if !ok {
+		t.Fatal("doc.go has no # Sites section")
+	}
+	sitesPart, _, _ = strings.Cut(sitesPart, "# Ports")
+	listed := map[string]string{}
+	for _, line := range strings.Split(sitesPart, "\n") {
+		f := strings.Fields(strings.TrimPrefix(line, "//"))
+		if len(f) >= 2 && strings.HasSuffix(f[0], ".test") && strings.HasPrefix(f[1], "127.") {
+			listed[f[0]] = line
+		}
+	}
+	for _, s := range w.Sites() {
+		line, ok := listed[s.Name]
+		if !ok {
+			t.Errorf("doc.go does not list %s", s.Name)
+			continue
+		}
+		delete(listed, s.Name)
+		if !strings.Contains(line, strings.Join(s.Addrs, ", ")) {
+			t.Errorf("doc.go lists %s without its addresses %v:\n%s", s.Name, s.Addrs, line)
+		}
+	}
+	for name := range listed {
+		t.Errorf("doc.go lists %s, which is not a site", name)
+	}
+}
