@@ -1,9 +1,11 @@
 package page
 
 import (
+	"fmt"
 	"strings"
 
 	whatwg "github.com/nlnwa/whatwg-url/url"
+	"golang.org/x/text/encoding"
 )
 
 // linkCollector gathers a document's references as raw strings while the
@@ -16,12 +18,62 @@ type linkCollector struct {
 	pending   []pendingLink
 	links     []Link
 	truncated bool
+	// queryEncoding is the document's encoding when it is not UTF-8: a
+	// browser percent-encodes the non-ASCII query of an HTML attribute's
+	// URL in the document's encoding (WHATWG URL, "encoding override"),
+	// so an EUC-KR page's "?q=서울" is fetched as "?q=%BC%AD%BF%EF".
+	// CSS URLs always use UTF-8.
+	queryEncoding encoding.Encoding
 }
 
 type pendingLink struct {
 	raw       string
 	requisite bool
 	tag       string
+}
+
+// encodeQuery rewrites the non-ASCII characters of raw's query in enc,
+// percent-encoded; characters enc cannot represent become "&#N;" escapes,
+// as browsers send them. The path is left alone (always UTF-8).
+func encodeQuery(raw string, enc encoding.Encoding) string {
+	q := strings.IndexByte(raw, '?')
+	if q < 0 {
+		return raw
+	}
+	end := len(raw)
+	if h := strings.IndexByte(raw[q:], '#'); h >= 0 {
+		end = q + h
+	}
+	query := raw[q+1 : end]
+	ascii := true
+	for i := 0; i < len(query); i++ {
+		if query[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return raw
+	}
+	var sb strings.Builder
+	sb.WriteString(raw[:q+1])
+	enc8 := enc.NewEncoder()
+	for _, r := range query {
+		if r < 0x80 {
+			sb.WriteRune(r)
+			continue
+		}
+		b, err := enc8.Bytes([]byte(string(r)))
+		if err != nil || len(b) == 0 {
+			fmt.Fprintf(&sb, "%%26%%23%d%%3B", r) // "&#N;", as browsers send it
+			continue
+		}
+		for _, c := range b {
+			fmt.Fprintf(&sb, "%%%02X", c)
+		}
+	}
+	sb.WriteString(raw[end:])
+	return sb.String()
 }
 
 func newLinkCollector(base *whatwg.Url, cfg Config) *linkCollector {
@@ -45,6 +97,9 @@ func (c *linkCollector) add(raw string, requisite bool, tag string) {
 	if len(c.pending) >= 4*c.cfg.MaxLinks {
 		c.truncated = true
 		return
+	}
+	if c.queryEncoding != nil && tag != "css" && tag != "@import" {
+		t = encodeQuery(t, c.queryEncoding)
 	}
 	c.pending = append(c.pending, pendingLink{t, requisite, tag})
 }

@@ -10,6 +10,7 @@ import (
 
 	whatwg "github.com/nlnwa/whatwg-url/url"
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/charset"
 )
 
 // Parse decodes an HTML document (see Decode; the host of base also feeds
@@ -45,6 +46,9 @@ func Parse(body []byte, contentType string, base *url.URL, opts ...Option) (*Pag
 		cfg:   cfg,
 		links: newLinkCollector(nil, cfg),
 		text:  textBuf{max: cfg.MaxText},
+	}
+	if !strings.HasPrefix(cs, "utf-") && cs != "replacement" {
+		w.links.queryEncoding, _ = charset.Lookup(cs)
 	}
 	w.run(doc)
 

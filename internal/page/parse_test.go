@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/korean"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -482,5 +484,25 @@ func TestParseHostile(t *testing.T) {
 				t.Errorf("text %d bytes", len(p.Text))
 			}
 		})
+	}
+}
+
+// A non-UTF-8 page's query strings are percent-encoded in the page's
+// encoding, as browsers send them; paths and CSS URLs stay UTF-8.
+func TestParseQueryEncoding(t *testing.T) {
+	body, err := korean.EUCKR.NewEncoder().Bytes([]byte(`<meta charset="euc-kr"><a href="/검색/?q=서울&amp;x=&#233;#f">서울 검색 결과 페이지</a><div style="background:url(/a?b=서울)"></div>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Parse(body, "text/html", mustURL(t, "http://h.example.kr/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Link{
+		{"http://h.example.kr/%EA%B2%80%EC%83%89/?q=%BC%AD%BF%EF&x=%26%23233%3B", false, "a"},
+		{"http://h.example.kr/a?b=%EC%84%9C%EC%9A%B8", true, "css"},
+	}
+	if !slices.Equal(p.Links, want) {
+		t.Errorf("got %v\nwant %v", p.Links, want)
 	}
 }
