@@ -7,6 +7,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"image"
+	_ "image/gif" // decoders for TestImagesDecode
+	_ "image/png"
 	"io"
 	"net"
 	"net/http"
@@ -614,4 +617,24 @@ func FuzzWeb(f *testing.F) {
 			t.Fatalf("status %d for %s %s", rec.Code, host, target)
 		}
 	})
+}
+
+// TestImagesDecode checks that the images are real PNG and GIF files with
+// the right Content-Type.
+func TestImagesDecode(t *testing.T) {
+	w := startWorld(t, Options{})
+	c := client(w)
+	for _, tc := range []struct{ path, ctype, format string }{
+		{"img/logo.png", "image/png", "png"},
+		{"img/bg.gif", "image/gif", "gif"},
+	} {
+		resp, body := fetch(t, c, "http://friend.com.test/"+tc.path)
+		if ct := resp.Header.Get("Content-Type"); ct != tc.ctype {
+			t.Errorf("%s: Content-Type %q, want %q", tc.path, ct, tc.ctype)
+		}
+		_, format, err := image.Decode(bytes.NewReader(body))
+		if err != nil || format != tc.format {
+			t.Errorf("%s: decoded as %q (%v), want %s", tc.path, format, err, tc.format)
+		}
+	}
 }
