@@ -145,6 +145,12 @@ func decodeCapture(loc warc.Location, h warc.Header, revisit bool, uri string, d
 		Truncated: h.Get("WARC-Truncated"),
 		RecordID:  h.Get("WARC-Record-ID"),
 	}
+	if revisit {
+		// A revisit's block is headers only by definition; the
+		// WARC-Truncated some writers put on it says nothing about
+		// the capture.
+		c.Truncated = ""
+	}
 	if c.RecordID == "" {
 		c.RecordID = fmt.Sprintf("%s@%d", loc.File, loc.Offset)
 	}

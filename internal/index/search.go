@@ -163,6 +163,8 @@ func search(ctx context.Context, idx bleve.Index, r SearchRequest) ([]Hit, error
 	if style != "ansi" {
 		style = "html"
 	}
+	// Ties are broken by URL so the same archive always answers alike.
+	req.SortBy([]string{"-_score", "_id"})
 	req.Highlight = bleve.NewHighlightWithStyle(style)
 	req.Highlight.AddField("text")
 	req.Highlight.AddField("title")
