@@ -42,6 +42,12 @@ type httpResponse struct {
 // r should be buffered; parseResponse never holds more than one header line
 // (at most maxHTTPHeaderBytes) in memory.
 func parseResponse(r *bufio.Reader, method string, payload io.Writer) (httpResponse, error) {
+	return parseResponseHead(r, method, payload, false)
+}
+
+// parseResponseHead is parseResponse; with headOnly it stops after the
+// final header block (Status, ContentType and HeaderLen are set).
+func parseResponseHead(r *bufio.Reader, method string, payload io.Writer, headOnly bool) (httpResponse, error) {
 	var res httpResponse
 	var hdr struct {
 		contentLength int64
@@ -108,6 +114,9 @@ func parseResponse(r *bufio.Reader, method string, payload io.Writer) (httpRespo
 		break
 	}
 
+	if headOnly {
+		return res, nil
+	}
 	if hdr.lengthBad {
 		hdr.hasLength = false // unusable framing: read to the end, as a client would on close
 	}
