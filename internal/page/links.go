@@ -114,11 +114,23 @@ func (c *linkCollector) resolve() {
 		requisite bool
 	}
 	seen := make(map[key]bool, len(c.pending))
+	// Menus repeat the same references; parse each distinct one once.
+	type result struct {
+		url string
+		ok  bool
+	}
+	parsed := make(map[string]result, len(c.pending))
 	for _, p := range c.pending {
-		u, err := normalizeRef(p.raw, c.base)
-		if err != nil {
+		r, done := parsed[p.raw]
+		if !done {
+			u, err := normalizeRef(p.raw, c.base)
+			r = result{u, err == nil}
+			parsed[p.raw] = r
+		}
+		if !r.ok {
 			continue
 		}
+		u := r.url
 		k := key{u, p.requisite}
 		if seen[k] {
 			continue

@@ -50,6 +50,9 @@ func Parse(body []byte, contentType string, base *url.URL, opts ...Option) (*Pag
 	if !strings.HasPrefix(cs, "utf-") && cs != "replacement" {
 		w.links.queryEncoding, _ = charset.Lookup(cs)
 	}
+	// Visible text is usually a good part of the document: size the
+	// buffer once instead of growing it through many copies.
+	w.text.b.Grow(min(len(doc)/2, cfg.MaxText))
 	w.run(doc)
 
 	// The first <base href>, resolved against the document's URL, is the
