@@ -35,7 +35,7 @@ var (
 // fails on garbage: Err says what was wrong and End falls back to size.
 func scanFrame(r io.ReaderAt, size int64, method string, maxBody int64) frame {
 	cr := &countingReader{r: io.NewSectionReader(r, 0, size)}
-	br := bufio.NewReaderSize(cr, 32<<10)
+	br := bufio.NewReaderSize(cr, int(min(size+1, 32<<10)))
 	pos := func() int64 { return cr.n - int64(br.Buffered()) }
 	f := frame{End: size}
 

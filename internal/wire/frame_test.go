@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -107,7 +106,7 @@ func FuzzScanFrame(f *testing.F) {
 }
 
 func bodyOf(raw []byte, req *http.Request) ([]byte, error) {
-	resp, err := readResponse(bufio.NewReader(bytes.NewReader(raw)), req)
+	resp, err := readResponse(bytes.NewReader(raw), int64(len(raw)), req)
 	if err != nil {
 		return nil, err
 	}

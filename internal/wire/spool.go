@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ type spool struct {
 	memLimit int64
 	mem      []byte
 	f        *os.File
+	bw       *bufio.Writer // batches the small writes of a socket tee into few file writes
 	n        int64
 	err      error // first write error; later writes are dropped
 	refs     int   // release happens when this drops to zero
@@ -51,9 +53,10 @@ func (s *spool) Write(p []byte) (int, error) {
 			return len(p), nil
 		}
 		s.f, s.mem = f, nil
+		s.bw = bufio.NewWriterSize(f, 64<<10)
 	}
 	if s.f != nil {
-		if _, err := s.f.Write(p); err != nil {
+		if _, err := s.bw.Write(p); err != nil {
 			s.err = fmt.Errorf("spool to %s: %w", s.f.Name(), err)
 			return len(p), nil
 		}
@@ -80,10 +83,18 @@ func (s *spool) Err() error {
 
 func (s *spool) ReadAt(p []byte, off int64) (int, error) {
 	s.mu.Lock()
-	f, mem, n, released := s.f, s.mem, s.n, s.released
+	if s.bw != nil && s.bw.Buffered() > 0 && s.err == nil {
+		if err := s.bw.Flush(); err != nil {
+			s.err = fmt.Errorf("spool to %s: %w", s.f.Name(), err)
+		}
+	}
+	f, mem, n, released, err := s.f, s.mem, s.n, s.released, s.err
 	s.mu.Unlock()
 	if released {
 		return 0, errReleased
+	}
+	if err != nil {
+		return 0, err
 	}
 	if off >= n {
 		return 0, io.EOF

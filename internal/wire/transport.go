@@ -64,6 +64,9 @@ func NewTransport(opts Options) *Transport {
 		ResponseHeaderTimeout:  t.opts.HeaderTimeout,
 		MaxResponseHeaderBytes: t.opts.MaxHeaderBytes,
 		ExpectContinueTimeout:  time.Second,
+		// Every read is a trip through the tee into the spool: fewer, larger
+		// reads mean fewer syscalls on both sides.
+		ReadBufferSize: 64 << 10,
 	}
 	return t
 }
@@ -122,7 +125,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	e.Response = rec.resp.section(f.End)
 
 	rec.resp.retain() // the caller's body holds its own reference
-	cresp, err := readResponse(rec.resp.section(f.End), req)
+	cresp, err := readResponse(rec.resp.section(f.End), f.End, req)
 	if err != nil { // net/http parsed this head a moment ago; only a broken spool gets here
 		rec.resp.release()
 		e.Err = fmt.Errorf("fetch %s: re-read recorded response: %w", req.URL, err)
@@ -327,8 +330,8 @@ func (t *Transport) connect(rec *recorder, addr string) (net.Conn, error) {
 
 // readResponse parses the recorded message for the caller, skipping interim
 // 1xx responses as net/http does.
-func readResponse(r io.Reader, req *http.Request) (*http.Response, error) {
-	br := bufio.NewReader(r)
+func readResponse(r io.Reader, size int64, req *http.Request) (*http.Response, error) {
+	br := bufio.NewReaderSize(r, int(min(size+1, 64<<10))) // each fill is one read of the spool file
 	for {
 		resp, err := http.ReadResponse(br, req)
 		if err != nil {
