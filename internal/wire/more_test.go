@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // A body larger than SpoolMemory goes to a temp file in SpoolDir, is served
@@ -257,5 +259,46 @@ func BenchmarkRoundTrip(b *testing.B) {
 			fetch(b, NewTransport(Options{SpoolDir: b.TempDir()}))
 		})
 		srv.Close()
+	}
+}
+
+// A caller that gives up (a crawl shutting down) ends the exchange at once:
+// the body so far is recorded, cut as "time".
+func TestCallerCancelEndsExchange(t *testing.T) {
+	started := make(chan struct{})
+	srv := startRawServer(t, nil, func(c *serverConn) {
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nfirst bytes")
+		// Trickle for a while before the caller gives up, so the head has
+		// surely been parsed and the cancel lands in the body.
+		for i := 0; ; i++ {
+			if i == 20 {
+				close(started)
+			}
+			if _, err := io.WriteString(c, "."); err != nil {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	var got *Exchange
+	tr := NewTransport(Options{
+		ConnectTo:  map[string]string{"site.test:80": srv.addr()},
+		OnExchange: func(e *Exchange) { got = e },
+	})
+	go func() { <-started; cancel() }()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://site.test/", nil)
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	defer got.Close()
+	if got.Truncated != "time" {
+		t.Errorf("Truncated %q, want time", got.Truncated)
+	}
+	if !strings.HasPrefix(string(body), "first bytes....") {
+		t.Errorf("body %q", body)
 	}
 }

@@ -168,6 +168,9 @@ func wireCases() []wireCase {
 			},
 			prefixOnly: true, wantTruncated: "disconnect", wantStatus: 200},
 		{name: "reset-before-response", script: func(c *serverConn) { c.reset() }, wantAnyErr: true},
+		{name: "silent-server",
+			script: func(c *serverConn) { c.Read(make([]byte, 1)) }, // waits for the client to hang up
+			opts:   func(o *Options) { o.Timeout = 300 * time.Millisecond }, wantAnyErr: true},
 		{name: "tls-self-signed", tls: true, script: writeAll(fixedHead + "hello, wire"), wantStatus: 200, wantBody: "hello, wire"},
 		{name: "tls-verify-refuses", tls: true, script: writeAll(fixedHead + "hello, wire"),
 			opts: func(o *Options) { o.VerifyCertificates = true }, wantAnyErr: true},
