@@ -111,7 +111,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		err = errors.Join(rec.req.Err(), rec.resp.Err())
 	}
 	if err != nil {
-		e.Err = t.fetchError(req, rec, err)
+		e.Err = t.fetchError(req, rec, e.IP, err)
 		e.Truncated = ""
 		t.deliver(e)
 		return nil, e.Err
@@ -187,9 +187,9 @@ func (t *Transport) drain(ctx context.Context, rec *recorder, body io.Reader) st
 }
 
 // fetchError names the class of a failure that left no usable response.
-func (t *Transport) fetchError(req *http.Request, rec *recorder, err error) error {
+func (t *Transport) fetchError(req *http.Request, rec *recorder, ip string, err error) error {
 	where := req.URL.String()
-	if ip := rec.ip; ip != "" {
+	if ip != "" {
 		where += " from " + ip
 	}
 	var class error
