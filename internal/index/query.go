@@ -19,6 +19,7 @@ import (
 type HostRow struct {
 	Host     string   `json:"host"`
 	Site     string   `json:"site"`
+	Role     string   `json:"role"` // web, nameserver, mail, none ("" for hosts only crawled, never discovered)
 	Addrs    []string `json:"addrs"`
 	Status   string   `json:"status"` // pending, partial, done, failed
 	Captures int64    `json:"captures"`
@@ -175,7 +176,7 @@ func hosts(ctx context.Context, s *store) ([]HostRow, error) {
 			if addrs == nil {
 				addrs = []string{}
 			}
-			rows = append(rows, HostRow{Host: h.Name, Site: h.Site, Addrs: addrs, Status: status,
+			rows = append(rows, HostRow{Host: h.Name, Site: h.Site, Role: h.Role, Addrs: addrs, Status: status,
 				Captures: h.Captures, Bytes: h.Bytes, Error: lastErr})
 			return nil
 		})

@@ -59,7 +59,11 @@ type link struct {
 func decodeRecord(loc warc.Location, h warc.Header, block []byte, blockCut bool, opts *Options) (*entry, error) {
 	typ := strings.ToLower(h.Get("WARC-Type"))
 	uri := strings.Trim(h.Get("WARC-Target-URI"), "<>")
-	date, _ := time.Parse(time.RFC3339Nano, h.Get("WARC-Date"))
+	date, err := time.Parse(time.RFC3339Nano, h.Get("WARC-Date"))
+	if err != nil || date.Year() < 1678 || date.Year() > 2261 {
+		// Keys hold Unix nanoseconds; a missing or absurd date sorts first.
+		date = time.Unix(0, 0).UTC()
+	}
 	switch typ {
 	case "response", "revisit":
 		return decodeCapture(loc, h, typ == "revisit", uri, date, block, blockCut, opts)
