@@ -100,7 +100,7 @@ func indexFile(ctx context.Context, path string, add func(string)) error {
 					br = bufio.NewReaderSize(nil, 16<<10)
 				}
 				br.Reset(io.NewSectionReader(rec.Block, 0, rec.Block.Size()))
-				if res, err := parseResponseHead(br, method, io.Discard, true); err == nil {
+				if res, err := parseResponseHead(br, method, io.Discard, true, nil); err == nil {
 					status, mime = res.Status, mediaType(res.ContentType)
 				}
 			}

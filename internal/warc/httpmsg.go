@@ -42,12 +42,13 @@ type httpResponse struct {
 // r should be buffered; parseResponse never holds more than one header line
 // (at most maxHTTPHeaderBytes) in memory.
 func parseResponse(r *bufio.Reader, method string, payload io.Writer) (httpResponse, error) {
-	return parseResponseHead(r, method, payload, false)
+	return parseResponseHead(r, method, payload, false, nil)
 }
 
 // parseResponseHead is parseResponse; with headOnly it stops after the
-// final header block (Status, ContentType and HeaderLen are set).
-func parseResponseHead(r *bufio.Reader, method string, payload io.Writer, headOnly bool) (httpResponse, error) {
+// final header block (Status, ContentType and HeaderLen are set). buf, if
+// not nil, is the copy buffer, so that a caller can reuse one.
+func parseResponseHead(r *bufio.Reader, method string, payload io.Writer, headOnly bool, buf []byte) (httpResponse, error) {
 	var res httpResponse
 	var hdr struct {
 		contentLength int64
@@ -137,7 +138,10 @@ func parseResponseHead(r *bufio.Reader, method string, payload io.Writer, headOn
 	default:
 		body = r // close-delimited
 	}
-	n, err := io.Copy(payload, body)
+	if buf == nil {
+		buf = make([]byte, 32<<10)
+	}
+	n, err := io.CopyBuffer(payload, body, buf)
 	res.PayloadLen = n
 	switch {
 	case err == nil && hdr.hasLength && !hdr.chunked && !hdr.otherTE:

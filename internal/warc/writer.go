@@ -149,7 +149,7 @@ func NewWriter(opts WriterOptions) (*Writer, error) {
 	if w.host == "" {
 		w.host = "localhost"
 	}
-	w.bufs.New = func() any { return bufio.NewReaderSize(nil, 64<<10) }
+	w.bufs.New = func() any { return &scratch{br: bufio.NewReaderSize(nil, 64<<10), buf: make([]byte, 32<<10)} }
 	return w, nil
 }
 
@@ -200,31 +200,28 @@ func (w *Writer) analyze(block *io.SectionReader, response bool, method string) 
 	var a analysis
 	bh := w.algo.new()
 	src := io.NewSectionReader(block, 0, block.Size())
+	sc := w.bufs.Get().(*scratch)
+	defer func() {
+		sc.br.Reset(nil)
+		w.bufs.Put(sc)
+	}()
 	if !response {
-		br := w.bufs.Get().(*bufio.Reader)
-		br.Reset(src)
-		_, err := br.WriteTo(bh)
-		br.Reset(nil)
-		w.bufs.Put(br)
-		if err != nil {
+		if _, err := io.CopyBuffer(bh, src, sc.buf); err != nil {
 			return a, fmt.Errorf("warc: read block: %w", err)
 		}
 		a.blockDigest = w.algo.format(bh)
 		return a, nil
 	}
 	tee := &errTee{r: src, w: bh}
-	br := w.bufs.Get().(*bufio.Reader)
-	br.Reset(tee)
+	sc.br.Reset(tee)
 	ph := w.algo.new()
-	a.http, a.httpErr = parseResponse(br, method, ph)
-	br.Reset(nil)
-	w.bufs.Put(br)
-	if tee.err != nil && tee.err != io.EOF {
+	a.http, a.httpErr = parseResponseHead(sc.br, method, ph, false, sc.buf)
+	if tee.err != nil {
 		return a, fmt.Errorf("warc: read response: %w", tee.err)
 	}
 	// Bytes past the end of the message (or all of it, if unparseable)
-	// still belong to the block.
-	if _, err := io.Copy(bh, tee); err != nil {
+	// still belong to the block: what the bufio.Reader holds, then the rest.
+	if _, err := io.CopyBuffer(io.Discard, sc.br, sc.buf); err != nil {
 		return a, fmt.Errorf("warc: read response: %w", err)
 	}
 	a.blockDigest = w.algo.format(bh)
@@ -232,6 +229,13 @@ func (w *Writer) analyze(block *io.SectionReader, response bool, method string) 
 		a.payloadDigest = w.algo.format(ph)
 	}
 	return a, nil
+}
+
+// scratch is the per-call reading state of analyze, pooled so that a write
+// allocates nothing proportional to the body, or per record.
+type scratch struct {
+	br  *bufio.Reader
+	buf []byte
 }
 
 // errTee is io.TeeReader that remembers a read error other than EOF.
