@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+
+	"crawl/internal/crawler"
+	"crawl/internal/discover"
+	"crawl/internal/index"
+	"crawl/internal/page"
+)
+
+func crawlCommand() *command {
+	return &command{
+		name:    "crawl",
+		args:    "[HOST|URL...]",
+		summary: "crawl the web hosts the archive knows, or the hosts and seed URLs named",
+		detail: `Without arguments, crawls every web host that 'crawl discover' put in the
+archive, one site (a discovered domain with its web hosts) at a time per slot.
+A HOST argument crawls that host; a URL argument seeds the crawl there, and the
+URL's host is its scope. Connections go to the addresses discovery recorded,
+never through the system resolver; --connect-to overrides them.
+
+Politeness: robots.txt is obeyed (and archived) unless --ignore-robots;
+requests to one host are --delay apart, --host-parallel at once; Crawl-delay is
+honoured up to --crawl-delay-cap; 429 and 503 back off. Run the same command
+again to resume an interrupted crawl; --recrawl takes a new snapshot.`,
+		run: runCrawl,
+	}
+}
+
+// crawlFlags registers the crawler's flags with DefaultConfig's defaults.
+func (e *env) crawlFlags() *crawler.Config {
+	c := crawler.DefaultConfig()
+	fs := e.fs
+	fs.DurationVar(&c.Delay, "delay", c.Delay, "pause between requests to one host")
+	fs.IntVar(&c.HostParallel, "host-parallel", c.HostParallel, "requests in flight per host")
+	fs.IntVar(&c.HostsAtOnce, "hosts-at-once", c.HostsAtOnce, "sites crawled side by side")
+	fs.DurationVar(&c.CrawlDelayCap, "crawl-delay-cap", c.CrawlDelayCap, "robots.txt Crawl-delay is honoured up to this")
+	fs.DurationVar(&c.RetryAfterCap, "retry-after-cap", c.RetryAfterCap, "429/503 Retry-After is honoured up to this")
+	fs.IntVar(&c.MaxRetries, "max-retries", c.MaxRetries, "retries of one URL after 429/503")
+	fs.IntVar(&c.HostMaxErrors, "host-max-errors", c.HostMaxErrors, "consecutive failed fetches before a host is set aside")
+	fs.IntVar(&c.MaxPages, "max-pages", c.MaxPages, "captures per site")
+	fs.IntVar(&c.MaxDepth, "max-depth", c.MaxDepth, "link hops from a seed")
+	fs.Int64Var(&c.MaxBody, "max-body", c.MaxBody, "response body `bytes` kept; a longer body is cut and marked truncated")
+	fs.Int64Var(&c.MaxParse, "max-parse", c.MaxParse, "decoded `bytes` of one page handed to the parser")
+	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "one request, from connecting to the last byte")
+	fs.DurationVar(&c.SiteTimeout, "site-timeout", c.SiteTimeout, "one site's whole crawl")
+	fs.IntVar(&c.MaxRedirects, "max-redirects", c.MaxRedirects, "hops of one redirect chain")
+	fs.IntVar(&c.MaxURLLength, "max-url-length", c.MaxURLLength, "longer URLs are not queued")
+	fs.IntVar(&c.MaxSegmentRepeat, "max-segment-repeat", c.MaxSegmentRepeat, "a path segment repeated more often marks a crawler trap")
+	fs.IntVar(&c.MaxQueryVariants, "max-query-variants", c.MaxQueryVariants, "distinct query strings per path")
+	fs.BoolVar(&c.IgnoreRobots, "ignore-robots", false, "do not obey robots.txt (it is still fetched and archived)")
+	fs.StringVar(&c.UserAgent, "user-agent", "", "User-Agent `string` (default \"crawl/VERSION (+CONTACT)\")")
+	fs.Var((*stringList)(&c.ConnectTo), "connect-to", "`HOST:PORT=ADDR:PORT` connection override, like curl's (repeatable)")
+	fs.Var((*stringList)(&c.Scope), "scope", "also crawl this `host or domain` and its subdomains (repeatable)")
+	fs.BoolVar(&c.Recrawl, "recrawl", false, "take a new snapshot of sites already crawled (unchanged payloads become revisits)")
+	fs.DurationVar(&c.StopGrace, "stop-grace", c.StopGrace, "after a stop signal, fetches in flight get this long")
+	fs.DurationVar(&c.ProgressInterval, "progress-interval", c.ProgressInterval, "how often progress is logged when stderr is not a terminal")
+	return &c
+}
+
+func runCrawl(ctx context.Context, e *env, args []string) error {
+	cfg := e.crawlFlags()
+	w := e.warcFlags()
+	targets, err := e.parse(args)
+	if err != nil {
+		return err
+	}
+	known, err := knownHosts(ctx, e)
+	if err != nil && !(len(targets) > 0 && errors.Is(err, index.ErrEmpty)) {
+		return err
+	}
+	var sites []crawler.Site
+	if len(targets) == 0 {
+		sites = sitesFromHosts(known)
+		if len(sites) == 0 {
+			return fmt.Errorf("the archive %s knows no web host: run 'crawl discover ZONE' first, or name hosts or URLs", e.archive)
+		}
+	} else {
+		sites, err = sitesFromTargets(e, targets, known)
+		if err != nil {
+			return err
+		}
+	}
+	s, err := openSession(ctx, e, w, robotsPolicy(cfg), true)
+	if err != nil {
+		return err
+	}
+	sum, cerr := crawlSites(ctx, e, s, cfg, w, sites)
+	if err := s.Close(); err != nil && cerr == nil {
+		cerr = err
+	}
+	if sum != nil {
+		printCrawlSummary(e, sum)
+	}
+	return cerr
+}
+
+func robotsPolicy(c *crawler.Config) string {
+	if c.IgnoreRobots {
+		return "ignore"
+	}
+	return "classic"
+}
+
+// crawlSites runs the crawler over sites, writing through the session.
+func crawlSites(ctx context.Context, e *env, s *session, cfg *crawler.Config, w *warcOptions, sites []crawler.Site) (*crawler.Summary, error) {
+	c := *cfg
+	c.State = s.state
+	c.Writer = s.writer
+	c.Contact = w.contact
+	c.Logger = e.log
+	c.Progress = e.stderr
+	c.ProgressIsTerminal = isTerminal(e.stderr)
+	cr, err := crawler.New(c)
+	if err != nil {
+		return nil, usagef(e.cmd, "%v", err)
+	}
+	sum, err := cr.Run(ctx, sites)
+	return &sum, err
+}
+
+func printCrawlSummary(e *env, sum *crawler.Summary) {
+	p := e.rows("site", "status", "pages", "bytes", "errors", "reason")
+	for _, r := range sum.Sites {
+		p.add(r, r.Name, r.Status, fmt.Sprint(r.Pages), humanBytes(r.Bytes), fmt.Sprint(r.Errors), r.Reason)
+	}
+	p.flush()
+	stopped := ""
+	if sum.Stopped {
+		stopped = " (stopped: run the same command again to resume)"
+	}
+	fmt.Fprintf(e.stderr, "crawl: %d sites, %d pages, %s, %d fetch errors in %s%s\n",
+		len(sum.Sites), sum.Pages, humanBytes(sum.Bytes), sum.Errors, sum.Elapsed.Round(1e7), stopped)
+}
+
+// knownHosts reads the hosts discovery put into the archive's index.
+func knownHosts(ctx context.Context, e *env) ([]index.HostRow, error) {
+	r, err := openReader(e)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return r.Hosts(ctx)
+}
+
+// sitesFromHosts groups the web hosts by site.
+func sitesFromHosts(hosts []index.HostRow) []crawler.Site {
+	bySite := map[string]*crawler.Site{}
+	var names []string
+	for _, h := range hosts {
+		if h.Role != discover.RoleWeb {
+			continue
+		}
+		site := h.Site
+		if site == "" {
+			site = h.Host
+		}
+		s := bySite[site]
+		if s == nil {
+			s = &crawler.Site{Name: site}
+			bySite[site] = s
+			names = append(names, site)
+		}
+		s.Hosts = append(s.Hosts, crawler.Host{Name: h.Host, Addrs: h.Addrs})
+	}
+	sort.Strings(names)
+	sites := make([]crawler.Site, 0, len(names))
+	for _, n := range names {
+		sites = append(sites, *bySite[n])
+	}
+	return sites
+}
+
+// sitesFromTargets makes one site per HOST or URL named on the command line.
+// A URL's host is its scope; known addresses come from the index.
+func sitesFromTargets(e *env, targets []string, known []index.HostRow) ([]crawler.Site, error) {
+	addrs := map[string][]string{}
+	for _, h := range known {
+		addrs[h.Host] = h.Addrs
+	}
+	bySite := map[string]*crawler.Site{}
+	var order []string
+	for _, t := range targets {
+		var host, seed string
+		if strings.Contains(t, "://") {
+			u, err := url.Parse(t)
+			if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+				return nil, usagef(e.cmd, "%q is not an http(s) URL", t)
+			}
+			norm, err := page.Normalize(t, nil)
+			if err != nil {
+				return nil, usagef(e.cmd, "%q: %v", t, err)
+			}
+			host, seed = u.Hostname(), norm
+		} else {
+			host = strings.TrimSuffix(strings.ToLower(t), ".")
+			if host == "" || strings.ContainsAny(host, "/?# ") {
+				return nil, usagef(e.cmd, "%q is neither a host name nor a URL", t)
+			}
+		}
+		s := bySite[host]
+		if s == nil {
+			s = &crawler.Site{Name: host, Hosts: []crawler.Host{{Name: host, Addrs: addrs[host]}}}
+			bySite[host] = s
+			order = append(order, host)
+		}
+		if seed != "" {
+			s.Seeds = append(s.Seeds, seed)
+		}
+	}
+	sites := make([]crawler.Site, 0, len(order))
+	for _, h := range order {
+		sites = append(sites, *bySite[h])
+	}
+	return sites, nil
+}

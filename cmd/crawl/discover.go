@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"crawl/internal/archive"
+	"crawl/internal/discover"
+)
+
+func discoverCommand() *command {
+	return &command{
+		name:    "discover",
+		args:    "ZONE...",
+		summary: "transfer zones (or read zone files) and list every host they name",
+		detail: `Looks up each ZONE's nameservers (or asks the --ns servers), transfers the zone
+over TCP (AXFR), and walks down its delegations: a child that refuses the transfer
+is asked directly for the addresses of its apex and of each --labels name. Zone
+files (RFC 1035 master files or saved 'dig AXFR' output) are read with --zone-file.
+The hosts, the transfer attempts and every DNS answer are written into the
+archive, so 'crawl crawl' and 'crawl hosts' use them. Exit status 1 when nothing
+was found.`,
+		run: runDiscover,
+	}
+}
+
+// discoverFlags are the flags of discovery shared by discover and run.
+type discoverFlags struct {
+	ns        stringList
+	zoneFiles stringList
+	labels    string
+	cfg       discover.Config
+}
+
+func (e *env) discoverFlags() *discoverFlags {
+	f := &discoverFlags{}
+	e.fs.Var(&f.ns, "ns", "nameserver `ADDR[:PORT]` to ask for the zones named (repeatable); default: the zone's NS set")
+	e.fs.Var(&f.zoneFiles, "zone-file", "read a zone from `FILE` (repeatable; - for stdin)")
+	e.fs.StringVar(&f.labels, "labels", "www", "comma-separated `names` probed below a domain that refuses transfers")
+	e.fs.IntVar(&f.cfg.Port, "dns-port", 53, "`port` of nameservers found by delegation")
+	e.fs.IntVar(&f.cfg.Depth, "depth", 3, "delegation `levels` followed below each zone")
+	e.fs.IntVar(&f.cfg.MaxZones, "max-zones", 10000, "zones visited at most in one run")
+	e.fs.IntVar(&f.cfg.MaxRecords, "max-records", 5_000_000, "records accepted at most from one transfer or zone file")
+	e.fs.IntVar(&f.cfg.Concurrency, "dns-concurrency", 16, "zones worked on at once")
+	e.fs.DurationVar(&f.cfg.Timeout, "dns-timeout", 5*time.Second, "timeout of one DNS query (and of each message of a transfer)")
+	e.fs.DurationVar(&f.cfg.TransferTimeout, "transfer-timeout", 10*time.Minute, "cap on one whole zone transfer")
+	e.fs.BoolVar(&f.cfg.Offline, "offline", false, "with --zone-file: do not follow delegations over the network")
+	return f
+}
+
+// discovery is the outcome of one discover step.
+type discovery struct {
+	hosts   []discover.Host
+	summary discover.Summary
+}
+
+// runDiscovery discovers hosts and writes all evidence into the session.
+func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zones []string) (*discovery, error) {
+	cfg := f.cfg
+	cfg.Nameservers = f.ns
+	cfg.Labels = splitList(f.labels)
+	cfg.ZoneDir = s.layout.ZoneDir()
+	cfg.Logger = e.log
+	cfg.Stdin = os.Stdin
+
+	var (
+		mu       sync.Mutex
+		d        = &discovery{}
+		writeErr error
+	)
+	keep := func(err error) {
+		if err != nil && writeErr == nil {
+			writeErr = err
+		}
+	}
+	found := time.Now().UTC()
+	cfg.OnHost = func(h discover.Host) {
+		mu.Lock()
+		defer mu.Unlock()
+		d.hosts = append(d.hosts, h)
+		keep(s.writeMetadata(archive.HostURI(h.Name), found, archive.HostEntry{
+			Name: h.Name, Site: h.Site, Role: h.Role, Delegated: h.Delegated, Addrs: h.Addrs,
+			Zone: h.Zone, Source: h.Source, Nameservers: h.Nameservers, Found: found,
+		}))
+	}
+	cfg.OnAttempt = func(a discover.Attempt) {
+		mu.Lock()
+		defer mu.Unlock()
+		if a.Outcome != discover.OutcomeTransferred {
+			e.log.Debug("zone transfer failed", "zone", a.Zone, "server", a.Server, "outcome", a.Outcome, "error", a.Error)
+		}
+		keep(s.writeMetadata(archive.AttemptURI(a.Zone), a.Time, archive.Attempt{
+			Zone: a.Zone, Server: a.Server, Outcome: a.Outcome, Error: a.Error, Serial: a.Serial,
+			Records: a.Records, Duration: a.Duration.String(), Time: a.Time,
+		}))
+	}
+	cfg.OnTransfer = func(t discover.Transfer) {
+		mu.Lock()
+		defer mu.Unlock()
+		e.log.Info("zone transferred", "zone", t.Zone, "server", t.Server, "serial", t.Serial, "records", t.Records)
+		if t.File == "" {
+			return
+		}
+		keep(archiveFile(s, fmt.Sprintf("dns:%s?type=AXFR", t.Zone), t.Server, t.Time, t.File))
+	}
+	cfg.OnLookup = func(l discover.Lookup) {
+		mu.Lock()
+		defer mu.Unlock()
+		body := l.Answer
+		if body == "" {
+			body = fmt.Sprintf("; %s %s: no answer (rcode %s)\n", l.Name, l.Type, l.Rcode)
+		}
+		keep(s.writeDNS(fmt.Sprintf("dns:%s?type=%s", l.Name, l.Type), l.Server, l.Time,
+			strings.NewReader(body), int64(len(body))))
+	}
+
+	var err error
+	if len(f.zoneFiles) > 0 {
+		var sum discover.Summary
+		sum, err = discover.ReadZoneFiles(ctx, cfg, f.zoneFiles...)
+		d.summary = sum
+	}
+	if len(zones) > 0 && (err == nil || errors.Is(err, discover.ErrNothingFound)) {
+		var sum discover.Summary
+		sum, err = discover.Discover(ctx, cfg, zones...)
+		d.summary = mergeSummary(d.summary, sum)
+	}
+	sort.Slice(d.hosts, func(i, j int) bool { return d.hosts[i].Name < d.hosts[j].Name })
+	if writeErr != nil {
+		return d, fmt.Errorf("write discovery into the archive: %w", writeErr)
+	}
+	if err == nil && len(d.hosts) == 0 {
+		err = discover.ErrNothingFound
+	}
+	return d, err
+}
+
+// archiveFile writes a saved zone file as a dns: resource record.
+func archiveFile(s *session, uri, server string, date time.Time, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	return s.writeDNS(uri, server, date, f, fi.Size())
+}
+
+func runDiscover(ctx context.Context, e *env, args []string) error {
+	f := e.discoverFlags()
+	w := e.warcFlags()
+	zones, err := e.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(zones) == 0 && len(f.zoneFiles) == 0 {
+		return usagef(e.cmd, "name a ZONE or give --zone-file")
+	}
+	s, err := openSession(ctx, e, w, "", false)
+	if err != nil {
+		return err
+	}
+	d, derr := runDiscovery(ctx, e, s, f, zones)
+	if err := s.Close(); err != nil && derr == nil {
+		derr = err
+	}
+	if d != nil {
+		if err := printHosts(e, d.hosts); err != nil {
+			return err
+		}
+		if !e.json {
+			fmt.Fprintln(e.stderr, describeDiscovery(d.summary))
+		}
+	}
+	return derr
+}
+
+func printHosts(e *env, hosts []discover.Host) error {
+	p := e.rows("name", "site", "role", "addrs", "zone", "source")
+	for _, h := range hosts {
+		if err := p.add(h, h.Name, h.Site, h.Role, strings.Join(h.Addrs, ","), h.Zone, h.Source); err != nil {
+			return err
+		}
+	}
+	return p.flush()
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func mergeSummary(a, b discover.Summary) discover.Summary {
+	roles := map[string]int{}
+	for _, m := range []map[string]int{a.Roles, b.Roles} {
+		for k, v := range m {
+			roles[k] += v
+		}
+	}
+	return discover.Summary{
+		Zones: a.Zones + b.Zones, Transferred: a.Transferred + b.Transferred, Refused: a.Refused + b.Refused,
+		Probed: a.Probed + b.Probed, Lame: a.Lame + b.Lame, Files: a.Files + b.Files,
+		Attempts: a.Attempts + b.Attempts, Lookups: a.Lookups + b.Lookups, Hosts: a.Hosts + b.Hosts,
+		Roles: roles, Errors: a.Errors + b.Errors, Skipped: a.Skipped + b.Skipped,
+	}
+}
+
+func describeDiscovery(s discover.Summary) string {
+	return fmt.Sprintf("discover: %d zones (%d transferred, %d refused and probed, %d lame, %d from files), "+
+		"%d hosts (%d web, %d nameserver, %d mail, %d none), %d problems",
+		s.Zones, s.Transferred, s.Probed, s.Lame, s.Files,
+		s.Hosts, s.Roles["web"], s.Roles["nameserver"], s.Roles["mail"], s.Roles["none"], s.Errors)
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+)
+
+// rowPrinter prints results as JSON lines (--json) or as a table whose
+// columns are given once.
+type rowPrinter struct {
+	e  *env
+	tw *tabwriter.Writer
+	n  int
+}
+
+func (e *env) rows(columns ...string) *rowPrinter {
+	p := &rowPrinter{e: e}
+	if !e.json {
+		p.tw = tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(p.tw, strings.ToUpper(strings.Join(columns, "\t")))
+	}
+	return p
+}
+
+// add prints v as one JSON line, or cells as one table row.
+func (p *rowPrinter) add(v any, cells ...string) error {
+	p.n++
+	if p.tw == nil {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("encode output: %w", err)
+		}
+		_, err = fmt.Fprintf(p.e.stdout, "%s\n", b)
+		return err
+	}
+	for i, c := range cells {
+		// Tabs and newlines in page text would break the table.
+		cells[i] = strings.Join(strings.Fields(c), " ")
+	}
+	_, err := fmt.Fprintln(p.tw, strings.Join(cells, "\t"))
+	return err
+}
+
+func (p *rowPrinter) flush() error {
+	if p.tw != nil {
+		return p.tw.Flush()
+	}
+	return nil
+}
+
+// clip shortens s to n runes for a table cell.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// humanBytes formats a byte count for people.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

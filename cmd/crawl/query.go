@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"crawl/internal/archive"
+	"crawl/internal/index"
+	"crawl/internal/warc"
+)
+
+func openReader(e *env) (*index.Reader, error) {
+	return index.OpenReader(archive.Layout{Root: e.archive})
+}
+
+// hostQuery builds a read-only command that takes one HOST; flags, when
+// set, registers the command's own flags.
+func hostQuery(name, summary string, flags func(e *env), run func(ctx context.Context, e *env, r *index.Reader, host string) error) *command {
+	c := &command{name: name, args: "HOST", summary: summary}
+	c.run = func(ctx context.Context, e *env, args []string) error {
+		if flags != nil {
+			flags(e)
+		}
+		pos, err := e.parse(args)
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return usagef(e.cmd, "name exactly one HOST")
+		}
+		r, err := openReader(e)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		return run(ctx, e, r, strings.TrimSuffix(strings.ToLower(pos[0]), "."))
+	}
+	return c
+}
+
+func hostsCommand() *command {
+	return &command{
+		name:    "hosts",
+		summary: "list the hosts in the archive with their crawl status",
+		detail:  "Works while a crawl is running. Status: pending, partial, done or failed.",
+		run: func(ctx context.Context, e *env, args []string) error {
+			pos, err := e.parse(args)
+			if err != nil {
+				return err
+			}
+			if len(pos) != 0 {
+				return usagef(e.cmd, "hosts takes no arguments")
+			}
+			r, err := openReader(e)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			hosts, err := r.Hosts(ctx)
+			if err != nil {
+				return err
+			}
+			p := e.rows("host", "site", "role", "addrs", "status", "captures", "bytes", "error")
+			for _, h := range hosts {
+				p.add(h, h.Host, h.Site, h.Role, strings.Join(h.Addrs, ","), h.Status,
+					fmt.Sprint(h.Captures), humanBytes(h.Bytes), clip(h.Error, 60))
+			}
+			return p.flush()
+		},
+	}
+}
+
+func capturesCommand() *command {
+	return hostQuery("captures", "list every capture of HOST", nil, func(ctx context.Context, e *env, r *index.Reader, host string) error {
+		rows, err := r.Captures(ctx, host)
+		if err != nil {
+			return err
+		}
+		p := e.rows("time", "status", "mime", "url", "warc", "offset", "length")
+		for _, c := range rows {
+			p.add(c, c.Time.Format(time.RFC3339), fmt.Sprint(c.Status), c.MIME, c.URL, c.WARC,
+				fmt.Sprint(c.Offset), fmt.Sprint(c.Length))
+		}
+		return p.flush()
+	})
+}
+
+func headlinesCommand() *command {
+	return hostQuery("headlines", "list the titles and h1-h6 headlines of HOST's pages", nil, func(ctx context.Context, e *env, r *index.Reader, host string) error {
+		rows, err := r.Headlines(ctx, host)
+		if err != nil {
+			return err
+		}
+		p := e.rows("url", "tag", "text")
+		for _, h := range rows {
+			p.add(h, h.URL, h.Tag, clip(h.Text, 100))
+		}
+		return p.flush()
+	})
+}
+
+func linksCommand() *command {
+	var internal bool
+	flags := func(e *env) {
+		e.fs.BoolVar(&internal, "internal", false, "list the links within HOST instead of those leaving it")
+	}
+	return hostQuery("links", "list the links leaving HOST (--internal: within it)", flags, func(ctx context.Context, e *env, r *index.Reader, host string) error {
+		rows, err := r.Links(ctx, host, internal)
+		if err != nil {
+			return err
+		}
+		p := e.rows("from", "to", "host")
+		for _, l := range rows {
+			p.add(l, l.From, l.To, l.Host)
+		}
+		return p.flush()
+	})
+}
+
+func searchCommand() *command {
+	return &command{
+		name:    "search",
+		args:    "QUERY",
+		summary: "full-text search over the captured pages, best first",
+		detail:  index.SearchHelp,
+		run: func(ctx context.Context, e *env, args []string) error {
+			host := e.fs.String("host", "", "only pages of this `host`")
+			limit := e.fs.Int("limit", 10, "at most this many hits")
+			pos, err := e.parse(args)
+			if err != nil {
+				return err
+			}
+			if len(pos) == 0 {
+				return usagef(e.cmd, "give a QUERY")
+			}
+			if *limit < 1 {
+				return usagef(e.cmd, "--limit must be at least 1")
+			}
+			r, err := openReader(e)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			hits, err := r.Search(ctx, index.SearchRequest{Query: strings.Join(pos, " "), Host: *host, Limit: *limit})
+			if err != nil {
+				return err
+			}
+			p := e.rows("score", "url", "title", "snippet")
+			for _, h := range hits {
+				p.add(h, fmt.Sprintf("%.3f", h.Score), h.URL, clip(h.Title, 40), clip(h.Snippet, 80))
+			}
+			return p.flush()
+		},
+	}
+}
+
+func cdxCommand() *command {
+	return &command{
+		name:    "cdx",
+		summary: "print a CDXJ index of every WARC file in the archive",
+		detail:  "Lines are 'SURT-key timestamp {json}', sorted bytewise, as pywb writes them.",
+		run: func(ctx context.Context, e *env, args []string) error {
+			pos, err := e.parse(args)
+			if err != nil {
+				return err
+			}
+			if len(pos) != 0 {
+				return usagef(e.cmd, "cdx takes no arguments")
+			}
+			files, err := warcFiles(archive.Layout{Root: e.archive})
+			if err != nil {
+				return err
+			}
+			return warc.CDXJ(ctx, files, e.stdout)
+		},
+	}
+}
+
+func reindexCommand() *command {
+	return &command{
+		name:    "reindex",
+		summary: "rebuild the index and the search index from the archive's WARC files",
+		run: func(ctx context.Context, e *env, args []string) error {
+			pos, err := e.parse(args)
+			if err != nil {
+				return err
+			}
+			if len(pos) != 0 {
+				return usagef(e.cmd, "reindex takes no arguments")
+			}
+			layout := archive.Layout{Root: e.archive}
+			if _, err := warcFiles(layout); err != nil {
+				return err
+			}
+			start := time.Now()
+			st, err := index.Rebuild(ctx, layout, index.Options{Logger: e.log})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stderr, "reindex: %+v in %s\n", st, time.Since(start).Round(time.Millisecond))
+			return nil
+		},
+	}
+}

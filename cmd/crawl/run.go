@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"crawl/internal/crawler"
+	"crawl/internal/discover"
+	"crawl/internal/index"
+)
+
+func runCommand() *command {
+	return &command{
+		name:    "run",
+		args:    "ZONE...",
+		summary: "discover, then crawl, then index, in one go: the main job",
+		detail: `Runs 'crawl discover' on the zones, then 'crawl crawl' on every web host found
+(grouped by site), indexing every record as it is written. It takes the flags of
+both. Run it again to resume an interrupted crawl.`,
+		run: runRun,
+	}
+}
+
+// runResult is what one main job did, for printing.
+type runResult struct {
+	discovery *discovery
+	crawl     *crawler.Summary
+}
+
+func runRun(ctx context.Context, e *env, args []string) error {
+	df := e.discoverFlags()
+	cfg := e.crawlFlags()
+	w := e.warcFlags()
+	zones, err := e.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(zones) == 0 && len(df.zoneFiles) == 0 {
+		return usagef(e.cmd, "name a ZONE or give --zone-file")
+	}
+	res, err := runMainJob(ctx, e, df, cfg, w, zones)
+	if res != nil && res.crawl != nil {
+		printCrawlSummary(e, res.crawl)
+	}
+	return err
+}
+
+// runMainJob discovers hosts, crawls the web hosts found and indexes all of
+// it, in one session of the archive.
+func runMainJob(ctx context.Context, e *env, df *discoverFlags, cfg *crawler.Config, w *warcOptions, zones []string) (*runResult, error) {
+	s, err := openSession(ctx, e, w, robotsPolicy(cfg), true)
+	if err != nil {
+		return nil, err
+	}
+	res := &runResult{}
+	res.discovery, err = runDiscovery(ctx, e, s, df, zones)
+	if res.discovery != nil {
+		fmt.Fprintln(e.stderr, describeDiscovery(res.discovery.summary))
+	}
+	if err != nil {
+		s.Close()
+		return res, err
+	}
+	sites := sitesFromHosts(hostRows(res.discovery.hosts))
+	if len(sites) == 0 {
+		s.Close()
+		return res, errors.New("discovery found no web host to crawl")
+	}
+	e.log.Info("crawling", "sites", len(sites))
+	res.crawl, err = crawlSites(ctx, e, s, cfg, w, sites)
+	if cerr := s.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	return res, err
+}
+
+// hostRows turns discovered hosts into the index's row form, so that run
+// and crawl group hosts into sites the same way.
+func hostRows(hosts []discover.Host) []index.HostRow {
+	rows := make([]index.HostRow, 0, len(hosts))
+	for _, h := range hosts {
+		rows = append(rows, index.HostRow{Host: h.Name, Site: h.Site, Role: h.Role, Addrs: h.Addrs})
+	}
+	return rows
+}

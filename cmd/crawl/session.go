@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"crawl/internal/archive"
+	"crawl/internal/crawler"
+	"crawl/internal/index"
+	"crawl/internal/warc"
+)
+
+// session is an archive opened for writing: the WARC writer, with the index
+// as its observer so that everything written is indexed as it lands.
+type session struct {
+	layout archive.Layout
+	index  *index.Index
+	state  *crawler.State // nil unless opened for a crawl
+	writer *warc.Writer
+}
+
+// warcOptions are the WARC flags shared by discover, crawl and run.
+type warcOptions struct {
+	prefix   string
+	size     int64
+	digest   string
+	operator string
+	contact  string
+}
+
+func (e *env) warcFlags() *warcOptions {
+	o := &warcOptions{}
+	e.fs.StringVar(&o.prefix, "warc-prefix", "crawl", "WARC file name `prefix`")
+	e.fs.Int64Var(&o.size, "warc-size", 1_000_000_000, "rotate WARC files at this many `bytes` (between fetches)")
+	e.fs.StringVar(&o.digest, "digest", "sha1", "WARC digest `algorithm`: sha1 (Base32) or sha256 (hex)")
+	e.fs.StringVar(&o.operator, "operator", "", "operator named in each WARC file's warcinfo record")
+	e.fs.StringVar(&o.contact, "contact", "", "`URL or e-mail` for site operators, sent in the User-Agent and recorded in warcinfo")
+	return o
+}
+
+// openSession opens the archive for writing. withState also opens the
+// crawler's state, whose payload digests let the writer make revisit records
+// across crawls of the same archive.
+func openSession(ctx context.Context, e *env, o *warcOptions, robots string, withState bool) (*session, error) {
+	s := &session{layout: archive.Layout{Root: e.archive}}
+	if err := s.layout.Create(); err != nil {
+		return nil, err
+	}
+	mended, err := warc.Mend(s.layout.WARCDir())
+	if err != nil {
+		return nil, fmt.Errorf("repair WARC files left open: %w", err)
+	}
+	for _, m := range mended {
+		e.log.Warn("repaired a WARC file left open by an interrupted run", "report", fmt.Sprintf("%+v", m))
+	}
+	ix, err := index.Open(s.layout, index.Options{Logger: e.log})
+	if err != nil {
+		return nil, err
+	}
+	s.index = ix
+	var dedupe warc.PayloadIndex
+	if withState {
+		st, err := crawler.OpenState(s.layout.StateDir())
+		if err != nil {
+			ix.Close()
+			return nil, err
+		}
+		s.state = st
+		dedupe = st.Payloads()
+	}
+	host, _ := os.Hostname()
+	s.writer, err = warc.NewWriter(warc.WriterOptions{
+		Dir:         s.layout.WARCDir(),
+		Prefix:      o.prefix,
+		MaxFileSize: o.size,
+		Digest:      o.digest,
+		Info: warc.Info{
+			Software:    "crawl/" + version,
+			Operator:    o.operator,
+			Contact:     o.contact,
+			Robots:      robots,
+			Hostname:    host,
+			CommandLine: os.Args,
+		},
+		Observer: ix,
+		Dedupe:   dedupe,
+	})
+	if err != nil {
+		s.closeIndexAndState()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *session) closeIndexAndState() error {
+	var errs []error
+	if s.index != nil {
+		errs = append(errs, s.index.Close())
+	}
+	if s.state != nil {
+		errs = append(errs, s.state.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Close closes the WARC file first, then flushes the index.
+func (s *session) Close() error {
+	return errors.Join(s.writer.Close(), s.closeIndexAndState())
+}
+
+// writeJSONRecord writes one of crawl's own metadata records.
+func (s *session) writeMetadata(uri string, date time.Time, v any) error {
+	_, err := s.writer.WriteMetadata(uri, date, archive.ContentType, archive.Encode(v))
+	return err
+}
+
+// writeDNS archives a DNS exchange as a resource record with a dns: URI.
+func (s *session) writeDNS(uri, server string, date time.Time, body io.ReaderAt, size int64) error {
+	ip := server
+	if i := strings.LastIndexByte(server, ':'); i > 0 {
+		ip = strings.Trim(server[:i], "[]")
+	}
+	_, err := s.writer.WriteResource(uri, ip, date, "text/dns", io.NewSectionReader(body, 0, size))
+	return err
+}
