@@ -182,3 +182,22 @@ func TestHostJSON(t *testing.T) {
 		t.Errorf("json\n got  %s\n want %s", b, want)
 	}
 }
+
+func TestIsSubdomain(t *testing.T) {
+	for _, tc := range []struct {
+		apex, name string
+		want       bool
+	}{
+		{"test.", "test.", true},
+		{"test.", "a.test.", true},
+		{"test.", "atest.", false},
+		{"test.", "a\\.test.", false},
+		{"test.", "a\\\\.test.", true},
+		{".", "anything.", true},
+		{"b.test.", "test.", false},
+	} {
+		if got := isSubdomain(tc.apex, tc.name); got != tc.want {
+			t.Errorf("isSubdomain(%q, %q) = %v", tc.apex, tc.name, got)
+		}
+	}
+}

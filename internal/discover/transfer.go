@@ -53,6 +53,12 @@ func transfer(ctx context.Context, cfg *Config, zone, server string, warn func(e
 	}
 
 	z := newZoneData(zone)
+	complete := false
+	defer func() {
+		if !complete {
+			z.free()
+		}
+	}()
 	var (
 		out     *bufio.Writer
 		tmp     *os.File
@@ -134,16 +140,20 @@ func transfer(ctx context.Context, cfg *Config, zone, server string, warn func(e
 		}
 		first = false
 	}
+	complete = true
 	res := transferResult{zone: z, outcome: OutcomeTransferred}
 	if tmp != nil {
 		if err := out.Flush(); err != nil {
+			z.free()
 			return brokenResult(zone, server, fmt.Errorf("save: %w", err))
 		}
 		if err := tmp.Close(); err != nil {
+			z.free()
 			return brokenResult(zone, server, fmt.Errorf("save: %w", err))
 		}
 		name := filepath.Join(cfg.ZoneDir, ZoneFileName(zone, z.serial))
 		if err := os.Rename(tmp.Name(), name); err != nil {
+			z.free()
 			return brokenResult(zone, server, fmt.Errorf("save: %w", err))
 		}
 		tmp = nil

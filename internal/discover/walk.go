@@ -335,9 +335,8 @@ func (r *run) zoneHosts(z *zoneData, j job, nsNames []string, depth int, offline
 		opt.apexZone = j.del.parent
 	}
 	z.hosts(opt, r.emit)
-	for _, d := range z.delegations(depth + 1) {
-		r.follow(d, offline)
-	}
+	z.delegations(depth+1, func(d delegation) { r.follow(d, offline) })
+	z.free()
 }
 
 // probe asks a zone's servers directly about its apex and each label, for

@@ -1,6 +1,7 @@
 package discover
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -26,24 +27,22 @@ const (
 
 const (
 	noLink     = -1
-	cnameNone  = ^uint32(0)
-	cnameOutOf = ^uint32(0) - 1 // CNAME target outside the zone
-	maxChain   = 8              // CNAME hops followed inside one zone
+	cnameOutOf = ^uint32(0) // CNAME target outside the zone
+	maxChain   = 8          // CNAME hops followed inside one zone
 )
 
 // nameEntry is one owner name. It is deliberately small: a national zone
 // has millions of names and the whole table must stay in memory while the
 // zone streams in, since an NS record can come after the glue it explains.
 type nameEntry struct {
+	addrs int32 // head of the address list in zoneData.addrs
+	ns    int32 // head of the NS target list in zoneData.ns
 	flags nameFlags
-	cname uint32 // id of the CNAME target, cnameNone or cnameOutOf
-	addrs int32  // head of the address list in zoneData.addrs
-	ns    int32  // head of the NS target list in zoneData.ns
 }
 
+// addrNode is one address; IPv4 is stored IPv4-mapped.
 type addrNode struct {
 	addr [16]byte
-	v4   bool
 	next int32
 }
 
@@ -60,31 +59,66 @@ type zoneData struct {
 	hasSOA  bool
 	records int
 
-	index map[string]uint32
-	names []string
-	ent   []nameEntry
-	addrs []addrNode
-	ns    []nsNode
+	maps  *mappings
+	names nameTable
+	ent   bigSlice[nameEntry]
+	cname map[uint32]uint32 // CNAME owner -> target id or cnameOutOf
+	addrs bigSlice[addrNode]
+	ns    bigSlice[nsNode]
 
 	outside int // records skipped because their owner is outside the zone
 }
 
 func newZoneData(apex string) *zoneData {
-	return &zoneData{apex: dns.CanonicalName(apex), index: make(map[string]uint32)}
+	m := &mappings{}
+	z := &zoneData{apex: dns.CanonicalName(apex), maps: m, names: newNameTable(m),
+		ent: bigSlice[nameEntry]{m: m}, addrs: bigSlice[addrNode]{m: m}, ns: bigSlice[nsNode]{m: m}}
+	guardMappings(z, m)
+	return z
+}
+
+// free releases the zone's memory outside the Go heap; z must not be used
+// afterwards.
+func (z *zoneData) free() {
+	z.maps.releaseAll()
+	z.names = nameTable{}
+	z.ent, z.addrs, z.ns = bigSlice[nameEntry]{}, bigSlice[addrNode]{}, bigSlice[nsNode]{}
 }
 
 func (z *zoneData) id(name string) uint32 {
-	if id, ok := z.index[name]; ok {
-		return id
+	id, added := z.names.intern(name)
+	if added {
+		z.ent.append(nameEntry{addrs: noLink, ns: noLink})
 	}
-	id := uint32(len(z.names))
-	z.index[name] = id
-	z.names = append(z.names, name)
-	z.ent = append(z.ent, nameEntry{cname: cnameNone, addrs: noLink, ns: noLink})
 	return id
 }
 
-func (z *zoneData) inZone(name string) bool { return dns.IsSubDomain(z.apex, name) }
+// inZone reports whether the canonical name is at or below the apex. It is
+// dns.IsSubDomain without the allocations, for names that are already
+// canonical: it runs for every record of a zone.
+func (z *zoneData) inZone(name string) bool { return isSubdomain(z.apex, name) }
+
+func isSubdomain(apex, name string) bool {
+	if apex == "." {
+		return true
+	}
+	if !strings.HasSuffix(name, apex) {
+		return false
+	}
+	i := len(name) - len(apex)
+	if i == 0 {
+		return true
+	}
+	if name[i-1] != '.' {
+		return false
+	}
+	// The dot must not be escaped: count the backslashes before it.
+	n := 0
+	for j := i - 2; j >= 0 && name[j] == '\\'; j-- {
+		n++
+	}
+	return n%2 == 0
+}
 
 // add takes one record into the zone. It returns ErrOutsideZone for a
 // record whose owner is not in the zone; the caller reports and goes on.
@@ -111,35 +145,37 @@ func (z *zoneData) add(rr dns.RR) error {
 		}
 	case *dns.CNAME:
 		id := z.id(owner)
-		z.ent[id].flags |= flagCNAME
+		z.ent.s[id].flags |= flagCNAME
 		target := dns.CanonicalName(rr.Target)
+		if z.cname == nil {
+			z.cname = map[uint32]uint32{}
+		}
 		if z.inZone(target) {
-			t := z.id(target)
-			z.ent[id].cname = t
+			z.cname[id] = z.id(target)
 		} else {
-			z.ent[id].cname = cnameOutOf
+			z.cname[id] = cnameOutOf
 		}
 	case *dns.NS:
 		id := z.id(owner)
 		target := dns.CanonicalName(rr.Ns)
 		t := z.id(target)
-		e := &z.ent[t]
+		e := &z.ent.s[t]
 		e.flags |= flagNSTarget
 		if !z.inZone(target) {
 			e.flags |= flagOutside
 		}
-		z.ent[id].flags |= flagNS
-		for n := z.ent[id].ns; n != noLink; n = z.ns[n].next {
-			if z.ns[n].target == t {
+		z.ent.s[id].flags |= flagNS
+		for n := z.ent.s[id].ns; n != noLink; n = z.ns.s[n].next {
+			if z.ns.s[n].target == t {
 				return nil
 			}
 		}
-		z.ns = append(z.ns, nsNode{target: t, next: z.ent[id].ns})
-		z.ent[id].ns = int32(len(z.ns) - 1)
+		z.ns.append(nsNode{target: t, next: z.ent.s[id].ns})
+		z.ent.s[id].ns = int32(len(z.ns.s) - 1)
 	case *dns.MX:
 		target := dns.CanonicalName(rr.Mx)
 		if z.inZone(target) {
-			z.ent[z.id(target)].flags |= flagMXTarget
+			z.ent.s[z.id(target)].flags |= flagMXTarget
 		}
 	}
 	return nil
@@ -148,28 +184,24 @@ func (z *zoneData) add(rr dns.RR) error {
 func (z *zoneData) addAddr(id uint32, a netip.Addr) {
 	a = a.Unmap()
 	b := a.As16()
-	for n := z.ent[id].addrs; n != noLink; n = z.addrs[n].next {
-		if z.addrs[n].addr == b {
+	for n := z.ent.s[id].addrs; n != noLink; n = z.addrs.s[n].next {
+		if z.addrs.s[n].addr == b {
 			return
 		}
 	}
-	z.addrs = append(z.addrs, addrNode{addr: b, v4: a.Is4(), next: z.ent[id].addrs})
-	z.ent[id].addrs = int32(len(z.addrs) - 1)
-	z.ent[id].flags |= flagAddr
+	z.addrs.append(addrNode{addr: b, next: z.ent.s[id].addrs})
+	z.ent.s[id].addrs = int32(len(z.addrs.s) - 1)
+	z.ent.s[id].flags |= flagAddr
 	if a.Is4() {
-		z.ent[id].flags |= flagHasV4
+		z.ent.s[id].flags |= flagHasV4
 	}
 }
 
 // addrsOf returns the sorted addresses recorded at a name.
 func (z *zoneData) addrsOf(id uint32) []netip.Addr {
 	var out []netip.Addr
-	for n := z.ent[id].addrs; n != noLink; n = z.addrs[n].next {
-		a := netip.AddrFrom16(z.addrs[n].addr)
-		if z.addrs[n].v4 {
-			a = a.Unmap()
-		}
-		out = append(out, a)
+	for n := z.ent.s[id].addrs; n != noLink; n = z.addrs.s[n].next {
+		out = append(out, netip.AddrFrom16(z.addrs.s[n].addr).Unmap())
 	}
 	slices.SortFunc(out, netip.Addr.Compare)
 	return out
@@ -178,8 +210,8 @@ func (z *zoneData) addrsOf(id uint32) []netip.Addr {
 // nsOf returns the sorted NS targets at a name (canonical FQDNs).
 func (z *zoneData) nsOf(id uint32) []string {
 	var out []string
-	for n := z.ent[id].ns; n != noLink; n = z.ns[n].next {
-		out = append(out, z.names[z.ns[n].target])
+	for n := z.ent.s[id].ns; n != noLink; n = z.ns.s[n].next {
+		out = append(out, z.names.str(z.ns.s[n].target))
 	}
 	slices.Sort(out)
 	return out
@@ -188,7 +220,7 @@ func (z *zoneData) nsOf(id uint32) []string {
 // lookupAddrs returns the addresses the zone's data holds for name
 // (authoritative or glue), nil if none.
 func (z *zoneData) lookupAddrs(name string) []netip.Addr {
-	id, ok := z.index[name]
+	id, ok := z.names.lookup(name)
 	if !ok {
 		return nil
 	}
@@ -198,30 +230,31 @@ func (z *zoneData) lookupAddrs(name string) []netip.Addr {
 // markCuts flags every delegation and every name at or below one. It runs
 // once, when the zone is complete, because records arrive in any order.
 func (z *zoneData) markCuts() {
-	for id, name := range z.names {
-		e := &z.ent[id]
-		if e.flags&flagNS != 0 && name != z.apex {
+	apex := []byte(z.apex)
+	for id := range z.ent.s {
+		e := &z.ent.s[id]
+		if e.flags&flagNS != 0 && !bytes.Equal(z.names.bytes(uint32(id)), apex) {
 			e.flags |= flagCut
 		}
 	}
-	for id, name := range z.names {
-		e := &z.ent[id]
-		if e.flags&flagOutside != 0 || name == z.apex {
-			continue
-		}
-		// Walk up from the name to the apex looking for a cut. Suffixes
-		// are substrings, so this allocates nothing.
-		for off, end := 0, false; !end; off, end = dns.NextLabel(name, off) {
-			suffix := name[off:]
-			if suffix == z.apex {
-				break
-			}
-			if pid, ok := z.index[suffix]; ok && z.ent[pid].flags&flagCut != 0 {
-				e.flags |= flagOccluded
-				break
-			}
+	for id := range z.ent.s {
+		e := &z.ent.s[id]
+		if e.flags&flagOutside == 0 && z.cutAtOrAbove(z.names.bytes(uint32(id)), 0) {
+			e.flags |= flagOccluded
 		}
 	}
+}
+
+// cutAtOrAbove reports whether name[off:] or one of its ancestors below the
+// apex is a cut. Suffixes are subslices, so this allocates nothing.
+func (z *zoneData) cutAtOrAbove(name []byte, off int) bool {
+	apexLen := len(z.apex)
+	for ; off >= 0 && len(name)-off > apexLen; off = parentOf(name, off) {
+		if pid, ok := z.names.lookupBytes(name[off:]); ok && z.ent.s[pid].flags&flagCut != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // delegation is a child zone found in a parent's data: where to ask.
@@ -234,23 +267,23 @@ type delegation struct {
 	depth       int
 }
 
-// delegations returns the zone's cuts in name order, with the addresses
-// the parent holds for their nameservers. Only addresses inside the parent
-// zone are here at all (a zone's data never holds names outside it), which
-// is the in-bailiwick rule: glue for a name outside the parent is never
-// trusted and the name is resolved instead.
-func (z *zoneData) delegations(depth int) []delegation {
-	var out []delegation
-	for id, name := range z.names {
-		e := z.ent[id]
-		if e.flags&flagCut == 0 {
-			continue
-		}
+// delegations calls fn for each of the zone's cuts in name order, with
+// the addresses the parent holds for their nameservers. Only addresses
+// inside the parent zone are here at all (a zone's data never holds names
+// outside it), which is the in-bailiwick rule: glue for a name outside the
+// parent is never trusted and the name is resolved instead. One delegation
+// is built at a time: a TLD has millions.
+func (z *zoneData) delegations(depth int, fn func(delegation)) {
+	var cuts []uint32
+	for id := range z.ent.s {
 		// A cut below another cut is the child's business.
-		if z.occludedAbove(name) {
-			continue
+		if z.ent.s[id].flags&flagCut != 0 && !z.occludedAbove(z.names.bytes(uint32(id))) {
+			cuts = append(cuts, uint32(id))
 		}
-		d := delegation{zone: name, parent: z.apex, nameservers: z.nsOf(uint32(id)), depth: depth}
+	}
+	z.sortIDs(cuts)
+	for _, id := range cuts {
+		d := delegation{zone: z.names.str(id), parent: z.apex, nameservers: z.nsOf(id), depth: depth}
 		for _, ns := range d.nameservers {
 			if as := z.lookupAddrs(ns); len(as) > 0 {
 				d.addrs = append(d.addrs, as...)
@@ -258,26 +291,19 @@ func (z *zoneData) delegations(depth int) []delegation {
 				d.unresolved = append(d.unresolved, ns)
 			}
 		}
-		out = append(out, d)
+		fn(d)
 	}
-	slices.SortFunc(out, func(a, b delegation) int { return strings.Compare(a.zone, b.zone) })
-	return out
 }
 
 // occludedAbove reports whether a strict ancestor of name (below the apex)
 // is a cut.
-func (z *zoneData) occludedAbove(name string) bool {
-	off, end := dns.NextLabel(name, 0)
-	for ; !end; off, end = dns.NextLabel(name, off) {
-		suffix := name[off:]
-		if suffix == z.apex {
-			return false
-		}
-		if pid, ok := z.index[suffix]; ok && z.ent[pid].flags&flagCut != 0 {
-			return true
-		}
-	}
-	return false
+func (z *zoneData) occludedAbove(name []byte) bool {
+	off := parentOf(name, 0)
+	return off >= 0 && z.cutAtOrAbove(name, off)
+}
+
+func (z *zoneData) sortIDs(ids []uint32) {
+	slices.SortFunc(ids, func(a, b uint32) int { return bytes.Compare(z.names.bytes(a), z.names.bytes(b)) })
 }
 
 // hostOptions say how the zone was reached, for the apex host.
@@ -291,30 +317,34 @@ type hostOptions struct {
 // calls emit for each host in name order. markCuts must have run.
 func (z *zoneData) hosts(opt hostOptions, emit func(Host)) {
 	for _, ns := range opt.extraNS {
-		if id, ok := z.index[ns]; ok {
-			z.ent[id].flags |= flagNSTarget
+		if id, ok := z.names.lookup(ns); ok {
+			z.ent.s[id].flags |= flagNSTarget
 		}
 	}
-	ids := make([]uint32, 0, len(z.names))
-	for id, name := range z.names {
-		e := z.ent[id]
-		if e.flags&(flagOutside|flagOccluded) != 0 {
+	var ids []uint32
+	apexID, hasApex := z.names.lookup(z.apex)
+	if !hasApex {
+		apexID = z.id(z.apex) // the apex is always listed, data or not
+	}
+	for id := range z.ent.s {
+		e := z.ent.s[id]
+		if uint32(id) == apexID {
+			ids = append(ids, apexID)
 			continue
 		}
-		if name == z.apex {
-			ids = append(ids, uint32(id))
+		if e.flags&(flagOutside|flagOccluded|flagCut) != 0 || e.flags&(flagAddr|flagCNAME) == 0 {
 			continue
 		}
-		if e.flags&flagCut != 0 || e.flags&(flagAddr|flagCNAME) == 0 || !hostLabel(name) {
+		if !hostLabel(z.names.bytes(uint32(id))) {
 			continue
 		}
 		ids = append(ids, uint32(id))
 	}
-	slices.SortFunc(ids, func(a, b uint32) int { return strings.Compare(z.names[a], z.names[b]) })
+	z.sortIDs(ids)
 	site := display(z.apex)
 	for _, id := range ids {
-		name := z.names[id]
-		e := z.ent[id]
+		name := z.names.str(id)
+		e := z.ent.s[id]
 		h := Host{Name: display(name), Site: site, Zone: site, Addrs: []string{}}
 		addrs, web := z.resolve(id)
 		for _, a := range addrs {
@@ -361,18 +391,19 @@ func (z *zoneData) hosts(opt hostOptions, emit func(Host)) {
 // presumably a web host; the crawler resolves it).
 func (z *zoneData) resolve(id uint32) ([]netip.Addr, bool) {
 	for hop := 0; hop <= maxChain; hop++ {
-		e := z.ent[id]
+		e := z.ent.s[id]
 		if e.flags&flagAddr != 0 {
 			return z.addrsOf(id), true
 		}
+		target, ok := z.cname[id]
 		switch {
-		case e.cname == cnameOutOf:
-			return nil, true
-		case e.cname == cnameNone:
+		case !ok:
 			return nil, false
+		case target == cnameOutOf:
+			return nil, true
 		}
-		id = e.cname
-		if z.ent[id].flags&flagOccluded != 0 || z.ent[id].flags&flagCut != 0 {
+		id = target
+		if z.ent.s[id].flags&flagOccluded != 0 || z.ent.s[id].flags&flagCut != 0 {
 			return nil, true // into a child zone
 		}
 	}
@@ -381,12 +412,12 @@ func (z *zoneData) resolve(id uint32) ([]netip.Addr, bool) {
 
 // hostLabel reports whether a name can be a web host: no wildcard, no
 // _service labels, a valid domain name.
-func hostLabel(name string) bool {
-	if _, ok := dns.IsDomainName(name); !ok {
+func hostLabel(name []byte) bool {
+	if _, ok := dns.IsDomainName(string(name)); !ok {
 		return false
 	}
-	for _, l := range dns.SplitDomainName(name) {
-		if l == "*" || strings.HasPrefix(l, "_") {
+	for off := 0; off >= 0 && off < len(name); off = parentOf(name, off) {
+		if name[off] == '_' || name[off] == '*' && (off+1 == len(name) || name[off+1] == '.') {
 			return false
 		}
 	}

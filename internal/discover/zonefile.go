@@ -72,7 +72,7 @@ func ReadZoneFiles(ctx context.Context, cfg Config, files ...string) (Summary, e
 	for _, apex := range apexes {
 		for off, end := dns.NextLabel(apex, 0); !end; off, end = dns.NextLabel(apex, off) {
 			if p, ok := set.byApex[apex[off:]]; ok {
-				if id, ok := p.index[apex]; ok && p.ent[id].flags&flagCut != 0 && !p.occludedAbove(apex) {
+				if id, ok := p.names.lookup(apex); ok && p.ent.s[id].flags&flagCut != 0 && !p.occludedAbove([]byte(apex)) {
 					parents[apex] = p.apex
 				}
 				break
@@ -80,7 +80,7 @@ func ReadZoneFiles(ctx context.Context, cfg Config, files ...string) (Summary, e
 		}
 		if apex != "." && parents[apex] == "" {
 			if p, ok := set.byApex["."]; ok {
-				if id, ok := p.index[apex]; ok && p.ent[id].flags&flagCut != 0 {
+				if id, ok := p.names.lookup(apex); ok && p.ent.s[id].flags&flagCut != 0 {
 					parents[apex] = "."
 				}
 			}

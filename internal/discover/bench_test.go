@@ -1,0 +1,108 @@
+package discover
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// writeDelegations is zonegen.Write (cmd/zonegen cannot be imported): N
+// delegations with in-bailiwick glue, every fourth with AAAA glue and DS.
+func writeDelegations(w io.Writer, zone string, n int) error {
+	zone = strings.TrimSuffix(zone, ".") + "."
+	fmt.Fprintf(w, "$ORIGIN %s\n$TTL 86400\n@ SOA ns1 hostmaster 2026112301 10800 3600 604800 3600\n@ NS ns1\n@ NS ns2\nns1 A 192.0.2.1\nns2 A 192.0.2.2\nwww A 192.0.2.80\n", zone)
+	for i := range n {
+		fmt.Fprintf(w, "d%d NS ns1.d%d\nd%d NS ns.hoster.example.\nns1.d%d A 10.%d.%d.%d\n", i, i, i, i, i>>16&255, i>>8&255, i&255)
+		if i%4 == 0 {
+			fmt.Fprintf(w, "ns1.d%d AAAA 2001:db8::%x:%x\nd%d DS 12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n", i, i>>16, i&0xffff, i)
+		}
+	}
+	_, err := fmt.Fprintf(w, "@ SOA ns1 hostmaster 2026112301 10800 3600 604800 3600\n")
+	return err
+}
+
+// peakHeap samples the heap in use until stop is closed.
+func peakHeap(stop <-chan struct{}) *atomic.Uint64 {
+	var peak atomic.Uint64
+	go func() {
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	return &peak
+}
+
+// BenchmarkZoneFile turns a generated zone of 1,000,000 delegations with
+// glue into hosts, offline. Run it on one core:
+//
+//	go test -run '^$' -bench ZoneFile -benchmem -cpu 1 ./internal/discover
+func BenchmarkZoneFile(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "big.zone")
+			f, err := os.Create(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			w := bufio.NewWriterSize(f, 1<<20)
+			if err := writeDelegations(w, "test", n); err != nil {
+				b.Fatal(err)
+			}
+			if err := w.Flush(); err != nil {
+				b.Fatal(err)
+			}
+			f.Close()
+			runtime.GC()
+			stop := make(chan struct{})
+			peak := peakHeap(stop)
+			var before, after syscall.Rusage
+			syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+			b.ResetTimer()
+			for b.Loop() {
+				hosts := 0
+				cfg := Config{Offline: true, OnHost: func(Host) { hosts++ }}
+				if _, err := ReadZoneFiles(context.Background(), cfg, path); err != nil {
+					b.Fatal(err)
+				}
+				if hosts != n+4 {
+					b.Fatalf("%d hosts, want %d", hosts, n+4)
+				}
+			}
+			b.StopTimer()
+			syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+			close(stop)
+			// The machine may be shared: CPU time says more than wall time.
+			cpu := time.Duration(after.Utime.Nano()+after.Stime.Nano()-before.Utime.Nano()-before.Stime.Nano()) / time.Duration(b.N)
+			b.ReportMetric(cpu.Seconds(), "cpu-s/op")
+			b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MB")
+			b.ReportMetric(float64(after.Maxrss)/1024, "maxrss-MB")
+		})
+	}
+}
+
+var benchSizes = func() []int {
+	if s := os.Getenv("DISCOVER_BENCH_N"); s != "" {
+		var n int
+		fmt.Sscan(s, &n)
+		return []int{n}
+	}
+	return []int{1_000_000}
+}()

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package discover
+
+// Without mappings every slice stays in the Go heap.
+func mapMemory(int) []byte { return nil }
+
+func unmapMemory([]byte) {}
