@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -280,6 +281,11 @@ func (w *Writer) WriteExchange(ex Exchange) (ExchangeResult, error) {
 	if err := checkURIAndIP(ex.TargetURI, ex.IP, true); err != nil {
 		return res, err
 	}
+	ip, err := canonicalIP(ex.IP)
+	if err != nil {
+		return res, err
+	}
+	ex.IP = ip
 	switch ex.Truncated {
 	case "", "length", "time", "disconnect", "unspecified":
 	default:
@@ -425,6 +431,10 @@ func (w *Writer) WriteResource(uri, ip string, date time.Time, contentType strin
 	if err := checkFieldValue("Content-Type", contentType, false); err != nil {
 		return Location{}, err
 	}
+	ip, err := canonicalIP(ip)
+	if err != nil {
+		return Location{}, err
+	}
 	a, err := w.analyze(body, false, "")
 	if err != nil {
 		return Location{}, fmt.Errorf("archive resource %s: %w", uri, err)
@@ -518,6 +528,19 @@ func checkURIAndIP(uri, ip string, required bool) error {
 		return fmt.Errorf("%w: WARC-Target-URI %q has angle brackets (WARC 1.0 style)", ErrBadField, uri)
 	}
 	return checkFieldValue("WARC-IP-Address", ip, true)
+}
+
+// canonicalIP spells a peer address as WARC-IP-Address wants it: a dotted
+// quad, or RFC 5952 IPv6 (what net.IP.String gives); "" stays "".
+func canonicalIP(ip string) (string, error) {
+	if ip == "" {
+		return "", nil
+	}
+	parsed := net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(ip, "["), "]"))
+	if parsed == nil {
+		return "", fmt.Errorf("%w: WARC-IP-Address %q is not an IP address", ErrBadField, ip)
+	}
+	return parsed.String(), nil
 }
 
 // ready makes sure a file is open and not due for rotation. Called with mu

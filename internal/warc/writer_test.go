@@ -378,6 +378,9 @@ func TestBadFieldsRejected(t *testing.T) {
 	if _, err := w.WriteMetadata("", time.Time{}, "text/plain\r\nX: y", nil); !errors.Is(err, ErrBadField) {
 		t.Errorf("content type with CRLF: %v", err)
 	}
+	if _, err := w.WriteExchange(Exchange{TargetURI: "http://x/", IP: "localhost", Request: section(getReq), Response: section(resp200)}); !errors.Is(err, ErrBadField) {
+		t.Errorf("IP that is a name: %v", err)
+	}
 	if _, err := w.WriteExchange(Exchange{TargetURI: "http://x/", Truncated: "bogus", Request: section(getReq), Response: section(resp200)}); !errors.Is(err, ErrBadField) {
 		t.Errorf("bad truncated value: %v", err)
 	}
@@ -450,3 +453,86 @@ func TestSHA256Digest(t *testing.T) {
 
 // bufioReader is a helper for parse tests.
 func bufioReader(s string) *bufio.Reader { return bufio.NewReader(strings.NewReader(s)) }
+
+func TestIPCanonical(t *testing.T) {
+	w := newTestWriter(t, WriterOptions{})
+	res, err := w.WriteExchange(Exchange{TargetURI: "http://[::1]:8080/", IP: "[0:0:0:0:0:0:0:1]", Request: section(getReq), Response: section(resp200)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	h, _ := readMember(t, w.opts.Dir, res.Response)
+	if got := h.Get("WARC-IP-Address"); got != "::1" {
+		t.Fatalf("WARC-IP-Address %q, want ::1", got)
+	}
+}
+
+// flakyReaderAt fails every read once armed: the body changes under the
+// writer between its digest pass and its copy pass (a failing disk, a
+// truncated spool file).
+type flakyReaderAt struct {
+	data  string
+	armed *bool
+}
+
+func (f flakyReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if *f.armed {
+		return 0, errors.New("spool file vanished")
+	}
+	return strings.NewReader(f.data).ReadAt(p, off)
+}
+
+// TestFailedWriteLeavesNoTrace: when the response cannot be copied after
+// the request record is already in the file, the pair is cut out whole and
+// the next write lands where it would have.
+func TestFailedWriteLeavesNoTrace(t *testing.T) {
+	obs := &observed{}
+	w := newTestWriter(t, WriterOptions{Observer: obs})
+	if _, err := w.WriteExchange(Exchange{TargetURI: "http://example.org/ok", Request: section(getReq), Response: section(resp200)}); err != nil {
+		t.Fatal(err)
+	}
+	armed := false
+	// Arm the failure after the digest pass: wrap Observer-free path by
+	// arming from a PayloadIndex lookup, which runs between the passes.
+	w.dedupe = armingIndex{PayloadIndex: w.dedupe, arm: &armed}
+	resp := flakyReaderAt{data: "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nnew", armed: &armed}
+	_, err := w.WriteExchange(Exchange{TargetURI: "http://example.org/bad", Request: section(getReq), Response: io.NewSectionReader(resp, 0, int64(len(resp.data)))})
+	if err == nil || !strings.Contains(err.Error(), "spool file vanished") {
+		t.Fatalf("err %v", err)
+	}
+	res, err := w.WriteExchange(Exchange{TargetURI: "http://example.org/after", Request: section(getReq), Response: section(resp200)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := w.FileName()
+	w.Close()
+	var uris []string
+	var locs []Location
+	if err := ReadFile(filepath.Join(w.opts.Dir, name), func(r Record, l Location) error {
+		uris = append(uris, r.Header.Get("WARC-Type")+" "+r.Header.Get("WARC-Target-URI"))
+		locs = append(locs, l)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := "warcinfo ,request http://example.org/ok,response http://example.org/ok,request http://example.org/after,revisit http://example.org/after"
+	if strings.Join(uris, ",") != want {
+		t.Fatalf("file holds %v", uris)
+	}
+	if locs[3] != res.Request || locs[4] != res.Response {
+		t.Errorf("locations after the failure are off: %+v %+v vs %+v", res.Request, res.Response, locs[3:])
+	}
+	if len(obs.locs) != 5 {
+		t.Errorf("observer saw %d records; the failed pair must not be reported", len(obs.locs))
+	}
+}
+
+type armingIndex struct {
+	PayloadIndex
+	arm *bool
+}
+
+func (a armingIndex) Seen(d string) (string, time.Time, bool) {
+	*a.arm = true
+	return a.PayloadIndex.Seen(d)
+}

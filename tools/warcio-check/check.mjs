@@ -202,8 +202,10 @@ async function check(files) {
       }
       const pd = h.get("WARC-Payload-Digest");
       if (type === "response") {
-        if (!pd) problems.push(`${where}: response without WARC-Payload-Digest`);
-        else {
+        if (!pd) {
+          // Optional in WARC 1.1, but crawl writes one for every HTTP response.
+          if (httpPayload(r.block, "GET")) problems.push(`${where}: HTTP response without WARC-Payload-Digest`);
+        } else {
           const req = h.get("WARC-Concurrent-To");
           const parsed = httpPayload(r.block, methodOf.get(req) || "GET");
           if (!parsed) problems.push(`${where}: response block is not HTTP`);
