@@ -536,3 +536,44 @@ func (a armingIndex) Seen(d string) (string, time.Time, bool) {
 	*a.arm = true
 	return a.PayloadIndex.Seen(d)
 }
+
+// TestSerialUniqueUnderRace: many writers (as many processes would) open
+// files in one folder at the same instant; O_EXCL gives each its own name.
+func TestSerialUniqueUnderRace(t *testing.T) {
+	dir := t.TempDir()
+	fixed := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const n = 8
+	names := make([]string, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			opts := WriterOptions{Dir: dir, Info: Info{Hostname: "same"}}
+			opts.now = func() time.Time { return fixed }
+			w, err := NewWriter(opts)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := w.WriteMetadata("", time.Time{}, "text/plain", []byte("x")); err != nil {
+				t.Error(err)
+				return
+			}
+			names[i] = w.FileName()
+			if i%2 == 0 {
+				w.Close() // some finish (rename) while others still open
+			} else {
+				defer w.Close()
+			}
+		}(i)
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			t.Fatalf("two writers share %s (all: %v)", n, names)
+		}
+		seen[n] = true
+	}
+}
