@@ -47,6 +47,10 @@ func startTree(t *testing.T, parent, parentIP string, kids []child, g *gauge, de
 		case "garbage":
 			startGarbage(t, k.ip, port)
 			continue
+		case "lame": // serves only the parent's delegation: refers, never AA
+			ptext := fmt.Sprintf("$ORIGIN %s.\n@ SOA ns host 1 2 3 4 5\n@ NS ns\n%s NS ns.%s\n", parent, k.label, k.label)
+			startServer(t, k.ip, port, &testZone{apex: parent, rrs: parseZoneText(t, parent, ptext)})
+			continue
 		}
 		s := startServer(t, k.ip, port, &testZone{apex: zone, axfr: k.axfr,
 			rrs: parseZoneText(t, zone, childZoneText(zone, k.ip, i+1, k.extra))})
@@ -68,7 +72,8 @@ func TestBadTransfers(t *testing.T) {
 	kids := []child{
 		{label: "good", ip: "127.0.1.2"},
 		{label: "refused", ip: "127.0.1.3", axfr: axfrRefuse},
-		{label: "notauth", ip: "127.0.1.4", axfr: axfrNotAuth},
+		{label: "notauth", ip: "127.0.1.4", axfr: axfrNotAuth}, // NOTAUTH but AA for the zone: refused
+		{label: "lame", ip: "127.0.1.13", axfr: "lame"},
 		{label: "cut", ip: "127.0.1.5", axfr: axfrCut, extra: "a A 192.0.2.1\nb A 192.0.2.1\nc A 192.0.2.1\nd A 192.0.2.1\n"},
 		{label: "soabad", ip: "127.0.1.6", axfr: axfrSOABad},
 		{label: "hang", ip: "127.0.1.7", axfr: axfrHang},
@@ -94,7 +99,8 @@ func TestBadTransfers(t *testing.T) {
 		"t":          {OutcomeTransferred, nil, false},
 		"good.t":     {OutcomeTransferred, nil, true},
 		"refused.t":  {OutcomeRefused, ErrRefused, true},
-		"notauth.t":  {OutcomeNotAuthoritative, ErrNotAuthoritative, true},
+		"notauth.t":  {OutcomeRefused, ErrRefused, true},
+		"lame.t":     {OutcomeNotAuthoritative, ErrNotAuthoritative, false},
 		"cut.t":      {OutcomeBroken, ErrBroken, true},
 		"soabad.t":   {OutcomeBroken, ErrSOAMismatch, true},
 		"hang.t":     {OutcomeTimeout, ErrTimeout, true},
@@ -149,7 +155,7 @@ func TestBadTransfers(t *testing.T) {
 		names = append(names, filepath.Base(f))
 	}
 	slices.Sort(names)
-	wantFiles := []string{"good.t_2026000001.zone", "outside.t_2026000011.zone", "t_1.zone"}
+	wantFiles := []string{"good.t_2026000001.zone", "outside.t_2026000012.zone", "t_1.zone"}
 	if !slices.Equal(names, wantFiles) {
 		t.Errorf("zone dir holds %v, want %v", names, wantFiles)
 	}

@@ -168,6 +168,11 @@ func (s *testServer) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 		return
 	}
 	if q.Qtype == dns.TypeAXFR {
+		if qname != dns.CanonicalName(z.apex) {
+			m.Rcode = dns.RcodeNotAuth // not a zone of ours, as real servers say
+			w.WriteMsg(m)
+			return
+		}
 		s.serveAXFR(w, r, z)
 		return
 	}

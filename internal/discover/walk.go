@@ -295,6 +295,13 @@ func (r *run) zone(ctx context.Context, j job) {
 		}
 		start := time.Now()
 		res := transfer(ctx, &r.cfg, j.zone, srv, r.warn)
+		if res.outcome == OutcomeNotAuthoritative && r.answersFor(ctx, srv, j.zone) {
+			// Knot says NOTAUTH when its ACL denies a transfer; a server
+			// that answers the zone's SOA with AA is authoritative, so
+			// that is a refusal.
+			res.outcome = OutcomeRefused
+			res.err = fmt.Errorf("%w (but it answers for the zone authoritatively): %w", res.err, ErrRefused)
+		}
 		a := Attempt{Zone: display(j.zone), Server: srv, Outcome: res.outcome, Duration: time.Since(start), Time: start}
 		if res.err != nil {
 			a.Error = res.err.Error()
@@ -325,6 +332,20 @@ func (r *run) zone(ctx context.Context, j job) {
 	}
 	r.report(func(s *Summary) { s.Refused++ })
 	r.probe(ctx, j, servers, nsNames)
+}
+
+// answersFor reports whether server answers zone's SOA authoritatively.
+func (r *run) answersFor(ctx context.Context, server, zone string) bool {
+	resp, err := r.query(ctx, server, zone, dns.TypeSOA)
+	if err != nil || !resp.Authoritative || resp.Rcode != dns.RcodeSuccess {
+		return false
+	}
+	for _, rr := range resp.Answer {
+		if soa, ok := rr.(*dns.SOA); ok && dns.CanonicalName(soa.Hdr.Name) == zone {
+			return true
+		}
+	}
+	return false
 }
 
 // zoneHosts reports a complete zone's hosts and follows its delegations.
