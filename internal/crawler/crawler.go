@@ -343,6 +343,18 @@ func (c *Crawler) crawlSite(ctx, fetchCtx context.Context, s Site, zone map[stri
 		siteCtx, cancel = context.WithTimeout(ctx, c.cfg.SiteTimeout)
 		defer cancel()
 	}
+	if !c.cfg.IgnoreRobots {
+		// robots.txt of the site's hosts one after the other: www's often
+		// redirects to the apex's (or http's to https's), which is then
+		// known and not fetched twice.
+		for _, h := range s.Hosts {
+			if u, err := url.Parse("http://" + h.Name + "/"); err == nil {
+				if _, err := c.robotsFor(siteCtx, fetchCtx, sc, u); err != nil {
+					c.log.Debug("robots.txt", "host", h.Name, "err", err)
+				}
+			}
+		}
+	}
 
 	slots := c.cfg.HostParallel * max(1, len(s.Hosts))
 	slots = min(slots, 64)
@@ -732,10 +744,30 @@ const robotsMaxBody = 512 << 10
 
 func (c *Crawler) fetchRobots(siteCtx, fetchCtx context.Context, sc *siteCrawl, origin string) (*robotsRecord, error) {
 	target := origin + "/robots.txt"
+	var via []string // other origins whose robots.txt redirected here: the answer is theirs too
+	answer := func(rec *robotsRecord) (*robotsRecord, error) {
+		for _, o := range via {
+			if err := c.state.saveRobots(o, rec); err != nil {
+				return nil, err
+			}
+		}
+		return rec, nil
+	}
 	for hop := 0; ; hop++ {
 		u, err := url.Parse(target)
 		if err != nil {
-			return &robotsRecord{Error: err.Error()}, nil
+			return answer(&robotsRecord{Error: err.Error()})
+		}
+		if hop > 0 && u.Path == "/robots.txt" && u.RawQuery == "" {
+			// http -> https or www -> apex: that origin's robots.txt may
+			// be known already; fetching it again would be a duplicate.
+			o := u.Scheme + "://" + u.Host
+			if rec, ok, err := c.state.robots(o); err != nil {
+				return nil, err
+			} else if ok {
+				return answer(rec)
+			}
+			via = append(via, o)
 		}
 		host := hostOf(u)
 		if err := c.polite.acquire(siteCtx, host); err != nil {
@@ -754,7 +786,7 @@ func (c *Crawler) fetchRobots(siteCtx, fetchCtx context.Context, sc *siteCrawl, 
 		}
 		if f.err != nil {
 			c.polite.outcome(host, f.err, c.cfg.HostMaxErrors)
-			return &robotsRecord{Error: f.err.Error()}, nil
+			return answer(&robotsRecord{Error: f.err.Error()})
 		}
 		if f.status >= 300 && f.status < 400 && hop < robotsMaxRedirects {
 			if loc := f.header.Get("Location"); loc != "" {
@@ -765,13 +797,13 @@ func (c *Crawler) fetchRobots(siteCtx, fetchCtx context.Context, sc *siteCrawl, 
 			}
 		}
 		if f.status >= 300 && f.status < 400 {
-			return &robotsRecord{Status: http.StatusNotFound}, nil // unfollowable redirect: no robots.txt
+			return answer(&robotsRecord{Status: http.StatusNotFound}) // unfollowable redirect: no robots.txt
 		}
 		body := f.body
 		if len(body) > robotsMaxBody {
 			body = body[:robotsMaxBody]
 		}
-		return &robotsRecord{Status: f.status, Body: body}, nil
+		return answer(&robotsRecord{Status: f.status, Body: body})
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -41,7 +42,8 @@ const stateFile = "crawler.db"
 // writer can use State.Payloads for deduplication, then pass it in
 // Config.State.
 type State struct {
-	db *bolt.DB
+	db       *bolt.DB
+	payloads *PayloadIndex
 }
 
 // OpenState opens (or creates) the crawler state in dir.
@@ -72,11 +74,16 @@ func OpenState(dir string) (*State, error) {
 		db.Close()
 		return nil, fmt.Errorf("crawler state %s: %w", path, err)
 	}
-	return &State{db: db}, nil
+	st := &State{db: db}
+	st.payloads = newPayloadIndex(st)
+	return st, nil
 }
 
-// Close closes the state file.
-func (s *State) Close() error { return s.db.Close() }
+// Close writes the pending payload digests and closes the state file.
+func (s *State) Close() error {
+	s.payloads.close()
+	return s.db.Close()
+}
 
 // entry is one URL waiting in a site's frontier.
 type entry struct {
@@ -393,40 +400,115 @@ func (s *State) saveRobots(origin string, rec *robotsRecord) error {
 // Payloads returns a warc.PayloadIndex (and warc.OriginalIndex) kept in the
 // state file, so that deduplication spans crawls: an unchanged payload in a
 // later snapshot becomes a revisit record pointing at the first capture.
-func (s *State) Payloads() *PayloadIndex { return &PayloadIndex{s: s} }
+func (s *State) Payloads() *PayloadIndex { return s.payloads }
 
 // PayloadIndex is a persistent warc.PayloadIndex. Safe for concurrent use.
-type PayloadIndex struct{ s *State }
+//
+// The WARC writer calls it while holding its file lock, so it must not
+// wait for a disk commit: new digests sit in memory and a background
+// flusher commits them in batches. A crash loses at most the last
+// flushInterval of digests, which costs only a missed revisit (a full
+// response is written instead), never a wrong record.
+type PayloadIndex struct {
+	s       *State
+	mu      sync.Mutex
+	pending map[string]payloadRecord
+	kick    chan struct{}
+	quit    chan struct{}
+	done    chan struct{}
+}
 
-// SeenOriginal reports the first capture of a payload digest.
-func (p *PayloadIndex) SeenOriginal(digest string) (warc.Original, bool) {
-	var rec payloadRecord
-	ok := false
-	_ = p.s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketPayloads).Get([]byte(digest))
-		if v != nil && json.Unmarshal(v, &rec) == nil {
-			ok = true
+const (
+	payloadFlushInterval = 500 * time.Millisecond
+	payloadFlushSize     = 2000
+)
+
+func newPayloadIndex(s *State) *PayloadIndex {
+	p := &PayloadIndex{s: s, pending: map[string]payloadRecord{}, kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	go p.flusher()
+	return p
+}
+
+func (p *PayloadIndex) flusher() {
+	defer close(p.done)
+	t := time.NewTicker(payloadFlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.quit:
+			p.flush()
+			return
+		case <-t.C:
+		case <-p.kick:
+		}
+		p.flush()
+	}
+}
+
+func (p *PayloadIndex) flush() error {
+	p.mu.Lock()
+	batch := p.pending
+	if len(batch) == 0 {
+		p.mu.Unlock()
+		return nil
+	}
+	p.pending = map[string]payloadRecord{}
+	p.mu.Unlock()
+	return p.s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketPayloads)
+		for d, rec := range batch {
+			if b.Get([]byte(d)) != nil {
+				continue
+			}
+			v, err := json.Marshal(rec)
+			if err != nil {
+				return err
+			}
+			if err := b.Put([]byte(d), v); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
+}
+
+func (p *PayloadIndex) close() {
+	close(p.quit)
+	<-p.done
+}
+
+// SeenOriginal reports the first capture of a payload digest.
+func (p *PayloadIndex) SeenOriginal(digest string) (warc.Original, bool) {
+	p.mu.Lock()
+	rec, ok := p.pending[digest]
+	p.mu.Unlock()
+	if !ok {
+		_ = p.s.db.View(func(tx *bolt.Tx) error {
+			v := tx.Bucket(bucketPayloads).Get([]byte(digest))
+			if v != nil && json.Unmarshal(v, &rec) == nil {
+				ok = true
+			}
+			return nil
+		})
+	}
 	return warc.Original{URI: rec.URI, Date: rec.Date, RecordID: rec.RecordID}, ok
 }
 
 // RememberOriginal stores the first capture of a payload digest; later calls
 // for the same digest keep the first.
 func (p *PayloadIndex) RememberOriginal(digest string, o warc.Original) {
-	v, err := json.Marshal(payloadRecord{URI: o.URI, Date: o.Date, RecordID: o.RecordID})
-	if err != nil {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.pending[digest]; ok {
 		return
 	}
-	// Batch: the writer calls this for every response; parallel fetches share a commit.
-	_ = p.s.db.Batch(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketPayloads)
-		if b.Get([]byte(digest)) != nil {
-			return nil
+	p.pending[digest] = payloadRecord{URI: o.URI, Date: o.Date, RecordID: o.RecordID}
+	if len(p.pending) >= payloadFlushSize {
+		select {
+		case p.kick <- struct{}{}:
+		default:
 		}
-		return b.Put([]byte(digest), v)
-	})
+	}
 }
 
 // Seen is SeenOriginal without the record ID.

@@ -101,11 +101,13 @@ func TestCrawlWorld(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crawls the whole world")
 	}
+	t.Parallel()
 	w := startWorld(t)
 	a := newTestArchive(t, "")
 	cfg := a.config()
 	cfg.ConnectTo = w.ConnectTo()
-	cfg.Delay = 40 * time.Millisecond
+	cfg.Delay = 20 * time.Millisecond
+	cfg.MaxBody = 1 << 20 // the 20 MB file is cut (and still captured)
 	cfg.HostsAtOnce = 32
 	cfg.MaxQueryVariants = 12
 	cfg.Timeout = 10 * time.Second
