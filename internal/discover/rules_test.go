@@ -125,11 +125,14 @@ NS       A   192.0.2.53
 WWW      A   192.0.2.80
 www      A   192.0.2.80
 xn--3e0b707e A 192.0.2.81
+평양 A 192.0.2.82
+\200bad A 192.0.2.83
 `,
 			want: []string{
 				"ns.xn--vv4b11d.test site=xn--vv4b11d.test role=nameserver src=A zone=xn--vv4b11d.test addrs=192.0.2.53",
 				"www.xn--vv4b11d.test site=xn--vv4b11d.test role=web src=A zone=xn--vv4b11d.test addrs=192.0.2.80",
 				"xn--3e0b707e.xn--vv4b11d.test site=xn--vv4b11d.test role=web src=A zone=xn--vv4b11d.test addrs=192.0.2.81",
+				"xn--og5b13x.xn--vv4b11d.test site=xn--vv4b11d.test role=web src=A zone=xn--vv4b11d.test addrs=192.0.2.82",
 				"xn--vv4b11d.test site=xn--vv4b11d.test role=none src=delegation zone=xn--vv4b11d.test delegated ns=ns.xn--vv4b11d.test",
 			},
 		},

@@ -3,6 +3,9 @@ package discover
 import (
 	"bytes"
 	"fmt"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 	"net/netip"
 	"slices"
 	"strings"
@@ -124,7 +127,10 @@ func isSubdomain(apex, name string) bool {
 // record whose owner is not in the zone; the caller reports and goes on.
 func (z *zoneData) add(rr dns.RR) error {
 	h := rr.Header()
-	owner := dns.CanonicalName(h.Name)
+	owner, err := canonicalName(h.Name)
+	if err != nil {
+		return fmt.Errorf("%s %s in zone %s: %w", h.Name, dns.TypeToString[h.Rrtype], display(z.apex), err)
+	}
 	if !z.inZone(owner) {
 		z.outside++
 		return fmt.Errorf("%s %s in zone %s: %w", strings.TrimSuffix(owner, "."), dns.TypeToString[h.Rrtype], display(z.apex), ErrOutsideZone)
@@ -146,7 +152,10 @@ func (z *zoneData) add(rr dns.RR) error {
 	case *dns.CNAME:
 		id := z.id(owner)
 		z.ent.s[id].flags |= flagCNAME
-		target := dns.CanonicalName(rr.Target)
+		target, err := canonicalName(rr.Target)
+		if err != nil {
+			return fmt.Errorf("%s CNAME: %w", display(owner), err)
+		}
 		if z.cname == nil {
 			z.cname = map[uint32]uint32{}
 		}
@@ -156,8 +165,11 @@ func (z *zoneData) add(rr dns.RR) error {
 			z.cname[id] = cnameOutOf
 		}
 	case *dns.NS:
+		target, err := canonicalName(rr.Ns)
+		if err != nil {
+			return fmt.Errorf("%s NS: %w", display(owner), err)
+		}
 		id := z.id(owner)
-		target := dns.CanonicalName(rr.Ns)
 		t := z.id(target)
 		e := &z.ent.s[t]
 		e.flags |= flagNSTarget
@@ -173,8 +185,8 @@ func (z *zoneData) add(rr dns.RR) error {
 		z.ns.append(nsNode{target: t, next: z.ent.s[id].ns})
 		z.ent.s[id].ns = int32(len(z.ns.s) - 1)
 	case *dns.MX:
-		target := dns.CanonicalName(rr.Mx)
-		if z.inZone(target) {
+		target, err := canonicalName(rr.Mx)
+		if err == nil && z.inZone(target) {
 			z.ent.s[z.id(target)].flags |= flagMXTarget
 		}
 	}
@@ -423,6 +435,74 @@ func hostLabel(name []byte) bool {
 	}
 	return true
 }
+
+// canonicalName lowercases a name and adds the trailing dot. Zone data
+// should hold A-labels only; a label with raw UTF-8 (written \DDD by the
+// parser, or kept raw) is turned into its A-label, and one that is not valid UTF-8 or
+// IDNA is an error, so every name we report is plain lowercase ASCII.
+func canonicalName(name string) (string, error) {
+	name = dns.CanonicalName(name)
+	if plainASCII(name) {
+		return name, nil
+	}
+	labels := dns.SplitDomainName(name)
+	for i, l := range labels {
+		if plainASCII(l) {
+			continue
+		}
+		raw, high := unescapeLabel(l)
+		if !high {
+			continue // escapes of ASCII (\. or \032): keep as written
+		}
+		if !utf8.ValidString(raw) {
+			return "", fmt.Errorf("label %q is not UTF-8", l)
+		}
+		a, err := idna.Lookup.ToASCII(raw)
+		if err != nil {
+			return "", fmt.Errorf("label %q: %w", l, err)
+		}
+		labels[i] = strings.ToLower(a)
+	}
+	return dns.Fqdn(strings.Join(labels, ".")), nil
+}
+
+// unescapeLabel decodes \DDD and \X escapes; high says a byte >= 128 was
+// among them.
+func unescapeLabel(l string) (raw string, high bool) {
+	var b strings.Builder
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		if c == '\\' && i+1 < len(l) {
+			if i+3 < len(l) && isDigit(l[i+1]) && isDigit(l[i+2]) && isDigit(l[i+3]) {
+				v := int(l[i+1]-'0')*100 + int(l[i+2]-'0')*10 + int(l[i+3]-'0')
+				if v < 256 {
+					c = byte(v)
+					i += 3
+				}
+			} else {
+				i++
+				c = l[i]
+			}
+		}
+		if c >= 0x80 {
+			high = true
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), high
+}
+
+// plainASCII reports a name with no escapes and no bytes >= 128.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 || s[i] == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // display turns a canonical FQDN into the output form: no trailing dot,
 // and "." for the root.

@@ -140,7 +140,11 @@ func (s *zoneSet) read(name string, in io.Reader) {
 	}
 	parseZone(in, func(rr dns.RR, lr *lineReader) {
 		if soa, ok := rr.(*dns.SOA); ok {
-			apex := dns.CanonicalName(soa.Hdr.Name)
+			apex, err := canonicalName(soa.Hdr.Name)
+			if err != nil {
+				s.r.warn(at(lr.recordLine(), fmt.Errorf("SOA: %w", err)))
+				return
+			}
 			if s.cur != nil && s.cur.apex == apex && !s.closed && s.cur.hasSOA {
 				s.closed = true // dig's closing SOA
 				return
