@@ -106,3 +106,52 @@ var benchSizes = func() []int {
 	}
 	return []int{1_000_000}
 }()
+
+// BenchmarkLiveTree discovers a tree of 1 + 8 + 32 zones whose servers take
+// 20 ms per answer; the leaves refuse transfers and are probed. With
+// concurrency the time is that of the slowest chain (about a dozen round
+// trips), not the sum over all zones (about 250):
+//
+//	go test -run '^$' -bench LiveTree ./internal/discover
+func BenchmarkLiveTree(b *testing.B) {
+	const delay = 20 * time.Millisecond
+	port := freePort(b)
+	parent := fmt.Sprintf("$ORIGIN t.\n@ SOA ns host 1 2 3 4 5\n@ NS ns\nns A 127.0.20.1\n")
+	for i := range 8 {
+		mid := fmt.Sprintf("c%d.t", i)
+		ip := fmt.Sprintf("127.0.20.%d", 10+i)
+		parent += fmt.Sprintf("c%d NS ns.c%d\nns.c%d A %s\n", i, i, i, ip)
+		text := fmt.Sprintf("$ORIGIN %s.\n@ SOA ns host 1 2 3 4 5\n@ NS ns\nns A %s\n", mid, ip)
+		for j := range 4 {
+			leaf := fmt.Sprintf("l%d.%s", j, mid)
+			lip := fmt.Sprintf("127.0.21.%d", i*4+j+1)
+			text += fmt.Sprintf("l%d NS ns.l%d\nns.l%d A %s\n", j, j, j, lip)
+			s := startServer(b, lip, port, &testZone{apex: leaf, axfr: axfrRefuse,
+				rrs: parseZoneText(b, leaf, childZoneText(leaf, lip, j+1, ""))})
+			s.delay = delay
+		}
+		s := startServer(b, ip, port, &testZone{apex: mid, rrs: parseZoneText(b, mid, text)})
+		s.delay = delay
+	}
+	s := startServer(b, "127.0.20.1", port, &testZone{apex: "t", rrs: parseZoneText(b, "t", parent)})
+	s.delay = delay
+	for _, conc := range []int{1, 16} {
+		b.Run(fmt.Sprintf("concurrency=%d", conc), func(b *testing.B) {
+			for b.Loop() {
+				hosts := 0
+				cfg := Config{Nameservers: []string{fmt.Sprintf("127.0.20.1:%d", port)}, Port: port,
+					Concurrency: conc, OnHost: func(h Host) {
+						if h.Role == RoleWeb {
+							hosts++
+						}
+					}}
+				if _, err := Discover(context.Background(), cfg, "t"); err != nil {
+					b.Fatal(err)
+				}
+				if hosts != 32 {
+					b.Fatalf("%d web hosts, want 32", hosts)
+				}
+			}
+		})
+	}
+}

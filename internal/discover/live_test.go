@@ -31,7 +31,7 @@ www A   192.0.2.%d
 
 // startTree serves zone parent at parentIP delegating every child (with
 // glue) to a server of its own; all on one port. It returns the port.
-func startTree(t *testing.T, parent, parentIP string, kids []child, g *gauge, delay time.Duration) int {
+func startTree(t testing.TB, parent, parentIP string, kids []child, g *gauge, delay time.Duration) int {
 	t.Helper()
 	port := freePort(t)
 	text := fmt.Sprintf("$ORIGIN %s.\n@ SOA ns host 1 2 3 4 5\n@ NS ns\nns A %s\n", parent, parentIP)
@@ -484,4 +484,38 @@ func TestDiscoverErrors(t *testing.T) {
 		t.Errorf("nothing listening: %v %+v", err, sum)
 	}
 	_ = os.Remove
+}
+
+// Delegations found in a zone file are followed live unless Offline; the
+// zone dir is created when missing.
+func TestZoneFileFollows(t *testing.T) {
+	port := freePort(t)
+	zone := "a.t"
+	startServer(t, "127.0.11.2", port, &testZone{apex: zone, rrs: parseZoneText(t, zone, childZoneText(zone, "127.0.11.2", 4, ""))})
+	file := filepath.Join(t.TempDir(), "t.zone")
+	text := "$ORIGIN t.\n@ SOA ns host 1 2 3 4 5\n@ NS ns\nns A 127.0.11.1\na NS ns.a\nns.a A 127.0.11.2\n"
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, offline := range []bool{false, true} {
+		var c collector
+		dir := filepath.Join(t.TempDir(), "zones", "new")
+		cfg := c.config(Config{Port: port, Offline: offline, ZoneDir: dir, Logger: testLogger(t)})
+		if _, err := ReadZoneFiles(context.Background(), cfg, file); err != nil {
+			t.Fatal(err)
+		}
+		www, ok := c.byName()["www.a.t"]
+		if ok == offline {
+			t.Errorf("offline=%v: www.a.t found %v (%+v)", offline, ok, www)
+		}
+		if apex := c.byName()["a.t"]; apex.Zone != "t" || !apex.Delegated {
+			t.Errorf("offline=%v: a.t %+v", offline, apex)
+		}
+		if offline && (len(c.attempts)+len(c.lookups) > 0) {
+			t.Errorf("offline read touched the network: %v %v", c.attempts, c.lookups)
+		}
+		if !offline && len(c.transfers) != 1 {
+			t.Errorf("transfers %v", c.transfers)
+		}
+	}
 }

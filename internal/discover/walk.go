@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,6 +99,11 @@ func Discover(ctx context.Context, cfg Config, zones ...string) (Summary, error)
 	r := newRun(cfg)
 	if len(zones) == 0 {
 		return r.summary(), errors.New("discover: no zone given")
+	}
+	if r.cfg.ZoneDir != "" {
+		if err := os.MkdirAll(r.cfg.ZoneDir, 0o755); err != nil {
+			return r.summary(), fmt.Errorf("discover: zone dir: %w", err)
+		}
 	}
 	var servers []string
 	for _, ns := range r.cfg.Nameservers {

@@ -31,6 +31,11 @@ func ReadZoneFiles(ctx context.Context, cfg Config, files ...string) (Summary, e
 	if len(files) == 0 {
 		return r.summary(), errors.New("discover: no zone file given")
 	}
+	if r.cfg.ZoneDir != "" && !r.cfg.Offline {
+		if err := os.MkdirAll(r.cfg.ZoneDir, 0o755); err != nil {
+			return r.summary(), fmt.Errorf("discover: zone dir: %w", err)
+		}
+	}
 	set := &zoneSet{r: r, byApex: map[string]*zoneData{}}
 	for _, name := range files {
 		if err := ctx.Err(); err != nil {
