@@ -387,7 +387,7 @@ deep CNAME shop
 `
 	zone := "p.t"
 	rrs := parseZoneText(t, zone, childZoneText(zone, "127.0.7.2", 5, extra))
-	startServer(t, "127.0.7.2", port, &testZone{apex: zone, rrs: rrs, axfr: axfrRefuse})
+	probed := startServer(t, "127.0.7.2", port, &testZone{apex: zone, rrs: rrs, axfr: axfrRefuse})
 	parent := `$ORIGIN t.
 @ SOA ns host 1 2 3 4 5
 @ NS ns
@@ -435,6 +435,9 @@ ns.lame A 127.0.7.3
 				t.Errorf("lookup answer %q", l.Answer)
 			}
 		}
+	}
+	if n := probed.rd.Load(); n > 0 || probed.queries.Load() == 0 {
+		t.Errorf("%d of %d queries asked for recursion", n, probed.queries.Load())
 	}
 	if !types["A"] || !types["AAAA"] || !types["CNAME"] {
 		t.Errorf("www.p.t asked for %v, want A, AAAA and CNAME", types)

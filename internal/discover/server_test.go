@@ -56,7 +56,8 @@ type testServer struct {
 	inflight atomic.Int64
 	maxIn    atomic.Int64
 	delay    time.Duration
-	gauge    *gauge // shared across servers, optional
+	gauge    *gauge       // shared across servers, optional
+	rd       atomic.Int64 // queries that asked for recursion
 }
 
 // gauge measures the most queries in flight at once over several servers.
@@ -132,6 +133,9 @@ func (s *testServer) zoneFor(name string) *testZone {
 
 func (s *testServer) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	s.queries.Add(1)
+	if r.RecursionDesired {
+		s.rd.Add(1)
+	}
 	n := s.inflight.Add(1)
 	defer s.inflight.Add(-1)
 	for {
