@@ -155,3 +155,32 @@ func BenchmarkLiveTree(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTransfer streams a 175,000-record zone (50,000 delegations) by AXFR from the
+// in-process server into hosts and a saved master file.
+//
+//	go test -run '^$' -bench Transfer -benchmem ./internal/discover
+func BenchmarkTransfer(b *testing.B) {
+	const n = 50_000
+	var text strings.Builder
+	if err := writeDelegations(&text, "big", n); err != nil {
+		b.Fatal(err)
+	}
+	rrs := parseZoneText(b, "big", text.String())
+	port := freePort(b)
+	startServer(b, "127.0.22.1", port, &testZone{apex: "big", rrs: rrs, chunk: 200})
+	dir := b.TempDir()
+	b.ResetTimer()
+	for b.Loop() {
+		hosts := 0
+		cfg := Config{Nameservers: []string{fmt.Sprintf("127.0.22.1:%d", port)}, Depth: -1, ZoneDir: dir,
+			OnHost: func(Host) { hosts++ }}
+		if _, err := Discover(context.Background(), cfg, "big"); err != nil {
+			b.Fatal(err)
+		}
+		if hosts != n+4 {
+			b.Fatalf("%d hosts", hosts)
+		}
+	}
+	b.ReportMetric(float64(len(rrs)), "records/op")
+}

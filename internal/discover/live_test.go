@@ -522,3 +522,24 @@ func TestZoneFileFollows(t *testing.T) {
 		}
 	}
 }
+
+// Cancelling the context stops a transfer that hangs, and Discover says why
+// (whenever the cancel lands, the answer is the same).
+func TestDiscoverCancel(t *testing.T) {
+	port := freePort(t)
+	startServer(t, "127.0.12.1", port, &testZone{apex: "t", axfr: axfrHang,
+		rrs: parseZoneText(t, "t", childZoneText("t", "127.0.12.1", 1, ""))})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := Config{Nameservers: []string{fmt.Sprintf("127.0.12.1:%d", port)}, Timeout: time.Minute}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Discover(ctx, cfg, "t")
+		done <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("err %v, want context.Canceled", err)
+	}
+}

@@ -28,8 +28,9 @@ const (
 // testZone is a zone a test server is authoritative for.
 type testZone struct {
 	apex string
-	rrs  []dns.RR
-	axfr string
+	rrs   []dns.RR
+	axfr  string
+	chunk int // records per AXFR message (default 2, so small zones span several)
 }
 
 func parseZoneText(t testing.TB, origin, text string) []dns.RR {
@@ -271,9 +272,13 @@ func (s *testServer) serveAXFR(w dns.ResponseWriter, r *dns.Msg, z *testZone) {
 	}
 	// Several envelopes, as real servers send, so a cut stream has
 	// something before the cut.
+	chunk := z.chunk
+	if chunk <= 0 {
+		chunk = 2
+	}
 	env := [][]dns.RR{{first}}
-	for i := 0; i < len(rest); i += 2 {
-		env = append(env, rest[i:min(i+2, len(rest))])
+	for i := 0; i < len(rest); i += chunk {
+		env = append(env, rest[i:min(i+chunk, len(rest))])
 	}
 	if z.axfr == axfrCut {
 		env = env[:max(1, len(env)/2)]
