@@ -65,7 +65,8 @@ type SiteResult struct {
 	Pages   int64
 	Bytes   int64
 	Errors  int64
-	Skipped bool // already finished in an earlier run; nothing fetched now
+	Skipped bool          // already finished in an earlier run; nothing fetched now
+	Elapsed time.Duration // this run's time on the site
 	Hosts   []HostResult
 }
 
@@ -300,6 +301,7 @@ func (c *Crawler) crawlSite(ctx, fetchCtx context.Context, s Site, zone map[stri
 		c.stats.sitesQueued.Add(-1)
 		return c.result(s, rec, true), nil
 	}
+	begin := time.Now()
 	c.stats.sitesQueued.Add(-1)
 	c.stats.sitesActive.Add(1)
 	defer c.stats.sitesActive.Add(-1)
@@ -444,6 +446,7 @@ func (c *Crawler) crawlSite(ctx, fetchCtx context.Context, s Site, zone map[stri
 		stateErr = err
 	}
 	r := c.result(s, sc.rec, false)
+	r.Elapsed = time.Since(begin)
 	if reason == "stopped" {
 		r.Status, r.Reason = StatusPartial, "stopped"
 	}
