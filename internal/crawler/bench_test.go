@@ -220,4 +220,3 @@ func peakRSS() uint64 {
 	}
 	return 0
 }
-
