@@ -111,7 +111,8 @@ func (c *Crawler) printSummary(sum Summary) {
 		if r.Skipped {
 			note = strings.TrimSpace("finished earlier " + note)
 		}
-		fmt.Fprintf(w, "%-40s %-8s %6d captures %10s %4d errors  %s\n", r.Name, r.Status, r.Pages, humanBytes(r.Bytes), r.Errors, note)
+		line := fmt.Sprintf("%-40s %-8s %6d captures %10s %4d errors  %s", r.Name, r.Status, r.Pages, humanBytes(r.Bytes), r.Errors, note)
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 	stopped := ""
 	if sum.Stopped {
