@@ -105,12 +105,14 @@ type Index struct {
 	store  *store
 	search bleve.Index
 
-	jobs    chan *job // in record order, to the writer
-	work    chan *job // to the decoders, any order
-	budget  *byteBudget
-	done    chan struct{}
-	closeMu sync.RWMutex // Observe holds it shared, Close exclusively
-	closed  bool
+	jobs      chan *job // in record order, to the writer
+	work      chan *job // to the decoders, any order
+	budget    *byteBudget
+	done      chan struct{}
+	hostCache map[string]*hostValue // owned by the writer goroutine
+	private   bool                  // no other process reads it (Rebuild's temporary index)
+	closeMu   sync.RWMutex          // Observe holds it shared, Close exclusively
+	closed    bool
 
 	errMu    sync.Mutex
 	firstErr error        // first failed commit, returned by Close
@@ -135,10 +137,10 @@ func Open(layout archive.Layout, opts Options) (*Index, error) {
 	if err := os.MkdirAll(layout.Root, 0o755); err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
-	return openAt(layout.IndexPath(), layout.SearchDir(), opts.withDefaults())
+	return openAt(layout.IndexPath(), layout.SearchDir(), opts.withDefaults(), false)
 }
 
-func openAt(dbPath, searchDir string, opts Options) (*Index, error) {
+func openAt(dbPath, searchDir string, opts Options, private bool) (*Index, error) {
 	// The search index is held open for the writer's lifetime; its lock
 	// is what keeps a second writer out.
 	si, err := openSearch(searchDir, true, false, opts.LockTimeout)
@@ -146,16 +148,22 @@ func openAt(dbPath, searchDir string, opts Options) (*Index, error) {
 		return nil, fmt.Errorf("index: %w", err)
 	}
 	ix := &Index{
-		opts:   opts,
-		store:  &store{path: dbPath, lockTimeout: opts.LockTimeout, noSync: opts.NoSync},
-		search: si,
-		jobs:   make(chan *job, opts.QueueSize),
-		work:   make(chan *job, opts.QueueSize),
-		budget: newByteBudget(opts.QueueBytes),
-		done:   make(chan struct{}),
+		opts:      opts,
+		store:     &store{path: dbPath, lockTimeout: opts.LockTimeout, noSync: opts.NoSync},
+		search:    si,
+		jobs:      make(chan *job, opts.QueueSize),
+		work:      make(chan *job, opts.QueueSize),
+		budget:    newByteBudget(opts.QueueBytes),
+		hostCache: map[string]*hostValue{},
+		private:   private,
+		done:      make(chan struct{}),
 	}
 	// Create the file and schema now, so readers see an (empty) index.
-	if err := ix.store.update(func(*bolt.Tx) error { return nil }); err != nil {
+	err = ix.store.update(func(*bolt.Tx) error { return nil })
+	if rerr := ix.store.release(false); err == nil {
+		err = rerr
+	}
+	if err != nil {
 		si.Close()
 		return nil, fmt.Errorf("index: %w", err)
 	}
@@ -274,25 +282,38 @@ func (ix *Index) writer() {
 		pending = false
 	)
 	timer.Stop()
+	fail := func(err error) {
+		ix.opts.Logger.Error("index: commit failed", "records", len(batch), "err", err)
+		ix.errMu.Lock()
+		if ix.firstErr == nil {
+			ix.firstErr = err
+		}
+		ix.errMu.Unlock()
+	}
 	commit := func() {
 		if len(batch) > 0 {
 			if err := ix.apply(batch); err != nil {
-				ix.opts.Logger.Error("index: commit failed", "records", len(batch), "err", err)
-				ix.errMu.Lock()
-				if ix.firstErr == nil {
-					ix.firstErr = err
-				}
-				ix.errMu.Unlock()
+				fail(err)
 			}
 		}
 		batch, text, pending = batch[:0], 0, false
 		timer.Stop()
+		// Let go of index.db when idle, or when the lease is over; a
+		// private index (Rebuild's) is held until Close.
+		if !ix.private {
+			if err := ix.store.release(len(ix.jobs) > 0); err != nil {
+				fail(err)
+			}
+		}
 	}
 	for {
 		select {
 		case j, ok := <-ix.jobs:
 			if !ok {
 				commit()
+				if err := ix.store.release(false); err != nil {
+					fail(err)
+				}
 				return
 			}
 			if j.flush != nil {
@@ -322,6 +343,9 @@ func (ix *Index) writer() {
 	}
 }
 
+// maxHostCache bounds the writer's cache of host values.
+const maxHostCache = 100_000
+
 // batchText caps the page text one batch holds in memory.
 const batchText = 32 << 20
 
@@ -330,11 +354,15 @@ func (ix *Index) apply(batch []*entry) error {
 	var docs []*pageDoc
 	err := ix.store.update(func(tx *bolt.Tx) error {
 		var err error
-		docs, err = applyEntries(tx, batch)
+		docs, err = applyEntries(tx, batch, ix.hostCache)
 		return err
 	})
 	if err != nil {
+		clear(ix.hostCache) // it may hold what the failed transaction lost
 		return err
+	}
+	if len(ix.hostCache) > maxHostCache {
+		clear(ix.hostCache)
 	}
 	ix.errMu.Lock()
 	ix.stats.Records += int64(len(batch))
@@ -360,20 +388,27 @@ func (ix *Index) apply(batch []*entry) error {
 // add to the search index. Every write is idempotent: applying the same
 // record twice changes nothing, and for each kind of host record the one
 // with the latest WARC-Date wins.
-func applyEntries(tx *bolt.Tx, batch []*entry) ([]*pageDoc, error) {
+//
+// cache holds host values across batches: the writer is the only one that
+// changes index.db, so what it last wrote is what is there.
+func applyEntries(tx *bolt.Tx, batch []*entry, cache map[string]*hostValue) ([]*pageDoc, error) {
 	hostsB, capB, pagesB := tx.Bucket(bucketHosts), tx.Bucket(bucketCaptures), tx.Bucket(bucketPages)
 	linksB, errB, attB := tx.Bucket(bucketLinks), tx.Bucket(bucketErrors), tx.Bucket(bucketAttempts)
 
-	hosts := map[string]*hostValue{} // loaded once per batch, written at the end
+	hosts := map[string]*hostValue{} // touched by this batch, written at the end
 	host := func(name string) (*hostValue, error) {
 		if h, ok := hosts[name]; ok {
 			return h, nil
 		}
-		h := &hostValue{}
-		if _, err := getJSON(hostsB, []byte(hostKey(name)), h); err != nil {
-			return nil, err
+		h, ok := cache[name]
+		if !ok {
+			h = &hostValue{}
+			if _, err := getJSON(hostsB, []byte(hostKey(name)), h); err != nil {
+				return nil, err
+			}
+			h.Name = name
+			cache[name] = h
 		}
-		h.Name = name
 		hosts[name] = h
 		return h, nil
 	}

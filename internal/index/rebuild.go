@@ -68,7 +68,7 @@ func Rebuild(ctx context.Context, layout archive.Layout, opts Options) (RebuildS
 	if err := removeSearch(tmpSearch); err != nil {
 		return stats, err
 	}
-	ix, err := openAt(tmpDB, tmpSearch, opts)
+	ix, err := openAt(tmpDB, tmpSearch, opts, true)
 	if err != nil {
 		return stats, fmt.Errorf("rebuild: %w", err)
 	}

@@ -160,26 +160,27 @@ func decodeCapture(loc warc.Location, h warc.Header, revisit bool, uri string, d
 	}
 	e := &entry{host: NormalizeHost(u.Hostname()), date: date, capture: c}
 
-	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(block)), nil)
-	if err != nil {
+	// Most captures are not pages: read just the head, cheaply, and
+	// leave net/http (de-chunking, framing) to the pages.
+	head, ok := parseHead(block)
+	if !ok {
 		// Captured bytes that are not HTTP are still a capture (listed
 		// with status 0), just not a page.
 		return e, nil
 	}
-	defer resp.Body.Close()
-	c.Status = resp.StatusCode
-	mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	c.MIME = strings.ToLower(mediaType)
-	if c.MIME == "" {
-		c.MIME = strings.ToLower(strings.TrimSpace(strings.SplitN(resp.Header.Get("Content-Type"), ";", 2)[0]))
+	c.Status = head.status
+	mediaType, _, err := mime.ParseMediaType(head.contentType)
+	if err != nil {
+		mediaType, _, _ = strings.Cut(head.contentType, ";")
 	}
+	c.MIME = strings.ToLower(strings.TrimSpace(mediaType))
 
 	if revisit {
 		return e, nil // the payload was indexed with the original capture
 	}
 	if c.Status >= 300 && c.Status < 400 {
-		if loc := resp.Header.Get("Location"); loc != "" {
-			if target, err := u.Parse(loc); err == nil && (target.Scheme == "http" || target.Scheme == "https") {
+		if head.location != "" {
+			if target, err := u.Parse(head.location); err == nil && (target.Scheme == "http" || target.Scheme == "https") {
 				target.Fragment = ""
 				e.page = &pageEntry{url: uri, links: []link{{to: target.String(), host: NormalizeHost(target.Hostname()), tag: "redirect"}}}
 			}
@@ -193,6 +194,11 @@ func decodeCapture(loc warc.Location, h warc.Header, revisit bool, uri string, d
 	if !isHTML && c.MIME != "text/plain" {
 		return e, nil
 	}
+	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(block)), nil)
+	if err != nil {
+		return e, nil
+	}
+	defer resp.Body.Close()
 	body, err := readBody(resp, opts.MaxBody)
 	if err != nil {
 		opts.Logger.Debug("index: body not decoded", "url", uri, "err", err)
@@ -287,6 +293,9 @@ func NormalizeHost(h string) string {
 			return h[1:i]
 		}
 	}
+	if isPlainASCIIHost(h) {
+		return h
+	}
 	if a, err := idna.Lookup.ToASCII(h); err == nil {
 		return a
 	}
@@ -301,4 +310,58 @@ func cutUTF8(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// httpHead is what the index needs from a response head.
+type httpHead struct {
+	status                int
+	contentType, location string
+}
+
+// parseHead reads the status line and the few header fields the index
+// uses, without allocating a header map.
+func parseHead(block []byte) (httpHead, bool) {
+	var h httpHead
+	line, rest, ok := bytes.Cut(block, []byte("\n"))
+	if !ok || !bytes.HasPrefix(line, []byte("HTTP/")) {
+		return h, false
+	}
+	_, after, ok := bytes.Cut(bytes.TrimRight(line, "\r"), []byte(" "))
+	if !ok || len(after) < 3 {
+		return h, false
+	}
+	status, err := strconv.Atoi(string(after[:3]))
+	if err != nil || status < 100 || status > 999 {
+		return h, false
+	}
+	h.status = status
+	for len(rest) > 0 {
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
+		line = bytes.TrimRight(line, "\r")
+		if len(line) == 0 {
+			break
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		switch {
+		case bytes.EqualFold(name, []byte("Content-Type")) && h.contentType == "":
+			h.contentType = string(bytes.TrimSpace(value))
+		case bytes.EqualFold(name, []byte("Location")) && h.location == "":
+			h.location = string(bytes.TrimSpace(value))
+		}
+	}
+	return h, true
+}
+
+// isPlainASCIIHost: lowercase letters, digits, '-' and '.' need no IDNA.
+func isPlainASCIIHost(h string) bool {
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }

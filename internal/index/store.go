@@ -34,20 +34,33 @@ const schemaVersion = "crawl-index-1"
 
 const sep = 0x00 // never occurs in host names or URLs
 
-// store opens index.db for each unit of work and closes it afterwards, so the
-// bbolt file lock is held only for the length of one batch or one query. That
-// is what lets `crawl hosts` in another process read while a crawl writes:
-// bbolt takes an exclusive flock for a read-write open, and a read-only open
-// waits (up to lockTimeout) until the writer has let go.
+// store opens index.db for each stretch of work and closes it afterwards,
+// so the bbolt file lock is held only while there is work. That is what
+// lets `crawl hosts` in another process read while a crawl writes: bbolt
+// takes an exclusive flock for a read-write open, and a read-only open waits
+// (polling every 50 ms, up to lockTimeout) until the writer has let go.
+//
+// The writer keeps the file open across back-to-back batches (reopening
+// costs a fresh mmap whose every touched page faults in again), but lets go
+// when its queue is empty, and at least every lease for a gap longer than
+// bbolt's poll interval, so a waiting reader always gets in.
 //
 // mu serialises the opens of one process, because flock conflicts between
-// two opens of the same file even inside one process.
+// two opens of the same file even inside one process; queries of the
+// writer's own process use the file it holds.
 type store struct {
 	path        string
 	lockTimeout time.Duration
 	noSync      bool
 	mu          sync.Mutex
+	db          *bolt.DB // held read-write by the writer, or nil
+	opened      time.Time
 }
+
+const (
+	writerLease = time.Second
+	writerGap   = 120 * time.Millisecond // > bbolt's 50 ms lock poll, twice
+)
 
 func (s *store) open(readOnly bool) (*bolt.DB, error) {
 	if readOnly {
@@ -70,35 +83,58 @@ func (s *store) open(readOnly bool) (*bolt.DB, error) {
 	return db, nil
 }
 
-// update runs fn in one read-write transaction of a freshly opened file.
+// update runs fn in one read-write transaction, opening the file if the
+// writer does not hold it yet. The file stays held until release.
 func (s *store) update(fn func(tx *bolt.Tx) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	db, err := s.open(false)
-	if err != nil {
-		return err
+	if s.db == nil {
+		db, err := s.open(false)
+		if err != nil {
+			return err
+		}
+		s.db, s.opened = db, time.Now()
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := ensureSchema(tx); err != nil {
 			return err
 		}
 		return fn(tx)
 	})
-	if cerr := db.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("close index %s: %w", s.path, cerr)
+}
+
+// release closes the held file. With leaseOnly, it does so only once the
+// lease is over, and then pauses so that waiting readers get their turn.
+func (s *store) release(leaseOnly bool) error {
+	s.mu.Lock()
+	if s.db == nil || (leaseOnly && time.Since(s.opened) < writerLease) {
+		s.mu.Unlock()
+		return nil
 	}
-	return err
+	err := s.db.Close()
+	s.db = nil
+	s.mu.Unlock()
+	if leaseOnly {
+		time.Sleep(writerGap)
+	}
+	if err != nil {
+		return fmt.Errorf("close index %s: %w", s.path, err)
+	}
+	return nil
 }
 
 // view runs fn in one read transaction.
 func (s *store) view(fn func(tx *bolt.Tx) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	db, err := s.open(true)
-	if err != nil {
-		return err
+	db := s.db
+	if db == nil {
+		var err error
+		if db, err = s.open(true); err != nil {
+			return err
+		}
+		defer db.Close()
 	}
-	defer db.Close()
 	return db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {

@@ -1,0 +1,215 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"crawl/internal/archive"
+	"crawl/internal/warc"
+)
+
+// BenchmarkCaptureInserts: captures through Observe, the decoders and the
+// batching writer (fsync on), with 64 hosts crawled at a time (as a crawl
+// does) or round-robin over 5,000 hosts (worst case: every commit touches
+// pages all over the tree). Reports captures/s.
+func BenchmarkCaptureInserts(b *testing.B) {
+	for _, hosts := range []int{64, 5000} {
+		for _, batch := range []int{1000, 5000} {
+			b.Run(fmt.Sprintf("hosts=%d/batch=%d", hosts, batch), func(b *testing.B) {
+				benchInserts(b, hosts, Options{BatchSize: batch, NoSync: os.Getenv("NOSYNC") != ""})
+			})
+		}
+	}
+}
+
+func benchInserts(b *testing.B, hosts int, opts Options) {
+	layout := archive.Layout{Root: b.TempDir()}
+	ix, err := Open(layout, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ix.Close()
+	recs := make([]warc.Record, 10000)
+	for i := range recs {
+		recs[i] = captureRecord(fmt.Sprintf("http://h%d.bench.test/img/%d.png", i%hosts, i), t0.Add(time.Duration(i)*time.Second), 200, "image/png", "PNG")
+	}
+	b.ResetTimer()
+	start, cpu0 := time.Now(), cpuTime()
+	for i := 0; i < b.N; i++ {
+		r := recs[i%len(recs)]
+		// A distinct record each time (URL and ID), as in a crawl.
+		r.Header = slices.Clone(r.Header)
+		r.Header[1].Value = fmt.Sprintf("<urn:x:%d>", i)
+		r.Header[3].Value += "?" + strconv.Itoa(i)
+		r.Block.Seek(0, 0)
+		ix.Observe(warc.Location{File: "bench.warc.gz", Offset: int64(i) * 300, Length: 300}, r)
+	}
+	if err := ix.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "captures/s")
+	// The machine is shared: captures per CPU-second of this process says
+	// what the code costs whatever else runs.
+	b.ReportMetric(float64(b.N)/(cpuTime()-cpu0).Seconds(), "captures/cpu-s")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkListCaptures: one host's 1,000 captures through a Reader (open
+// index.db read-only, range scan, decode, close), and the scan alone.
+func BenchmarkListCaptures(b *testing.B) {
+	layout := archive.Layout{Root: b.TempDir()}
+	ix, err := Open(layout, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for h := range 100 {
+		for i := range 1000 {
+			ix.Observe(warc.Location{File: "bench.warc.gz", Offset: int64(i) * 300, Length: 300},
+				captureRecord(fmt.Sprintf("http://h%d.bench.test/page/%d", h, i), t0.Add(time.Duration(i)*time.Second), 200, "image/png", "x"))
+		}
+	}
+	if err := ix.Close(); err != nil {
+		b.Fatal(err)
+	}
+	r, err := OpenReader(layout)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+	b.Run("reader", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			rows, err := r.Captures(ctx, "h42.bench.test")
+			if err != nil || len(rows) != 1000 {
+				b.Fatal(len(rows), err)
+			}
+		}
+	})
+}
+
+// Vocabulary of the generated pages: Korean eojeol are stems with
+// particles attached, as in real text.
+var (
+	benchEnglish = strings.Fields(`city council budget library school weather harbour market festival museum
+		river mountain train station hospital report election science history music theater garden bridge
+		running reading building planning meeting teacher student doctor farmer engineer government policy
+		economy culture sports travel food health energy water forest island village street park news`)
+	benchKoreanStems = strings.Fields(`서울 부산 인천 대구 광주 대전 울산 평양 정부 학교 도서관 시장 병원 축제
+		회의 날씨 경제 문화 체육 여행 음식 건강 에너지 과학 역사 음악 극장 정원 다리 기차역 박물관 항구 산 강 마을`)
+	benchParticles = []string{"", "에서", "의", "은", "는", "이", "가", "을", "를", "에", "으로", "와", "특별시", "광역시"}
+)
+
+func benchPage(rng *rand.Rand, zipf *rand.Zipf, i int) string {
+	var b strings.Builder
+	word := func() string {
+		n := int(zipf.Uint64())
+		if rng.IntN(3) == 0 { // one page word in three is Korean
+			return benchKoreanStems[n%len(benchKoreanStems)] + benchParticles[rng.IntN(len(benchParticles))]
+		}
+		return benchEnglish[n%len(benchEnglish)]
+	}
+	fmt.Fprintf(&b, "<html><head><title>%s %s %d</title></head><body><h1>%s %s</h1>", word(), word(), i, word(), word())
+	for p := 0; p < 6; p++ {
+		b.WriteString("<p>")
+		for w := 0; w < 50; w++ {
+			b.WriteString(word())
+			b.WriteByte(' ')
+		}
+		b.WriteString("</p>")
+	}
+	fmt.Fprintf(&b, `<a href="/p%d">next</a></body></html>`, i+1)
+	return b.String()
+}
+
+// BenchmarkSearch: CRAWL_BENCH_PAGES (default 100,000) generated pages of
+// mixed Korean and English (about 2 KB of text each) through Observe, then
+// queries. Reports pages/s and index size, then query p50/p95 in ms.
+// Heavy: run it alone, e.g.
+//
+//	go test -run '^$' -bench BenchmarkSearch -benchtime 1x ./internal/index/
+func BenchmarkSearch(b *testing.B) {
+	pages := 100000
+	if v, err := strconv.Atoi(os.Getenv("CRAWL_BENCH_PAGES")); err == nil && v > 0 {
+		pages = v
+	}
+	layout := archive.Layout{Root: b.TempDir()}
+	ix, err := Open(layout, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	zipf := rand.NewZipf(rng, 1.1, 1, 10000)
+	start := time.Now()
+	var textBytes int64
+	for i := range pages {
+		body := benchPage(rng, zipf, i)
+		textBytes += int64(len(body))
+		ix.Observe(warc.Location{File: "bench.warc.gz", Offset: int64(i) * 3000, Length: 3000},
+			captureRecord(fmt.Sprintf("http://h%d.bench.test/p%d", i%1000, i), t0.Add(time.Duration(i)*time.Second), 200, "text/html; charset=utf-8", body))
+	}
+	if err := ix.Close(); err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	size := dirSize(layout.SearchDir())
+	dbSize := dirSize(layout.IndexPath())
+	b.Logf("indexed %d pages (%.1f MB of HTML) in %s: %.0f pages/s; search index %.1f MB, index.db %.1f MB",
+		pages, float64(textBytes)/1e6, elapsed.Round(time.Millisecond), float64(pages)/elapsed.Seconds(), float64(size)/1e6, float64(dbSize)/1e6)
+
+	r, err := OpenReader(layout)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	queries := []string{"서울", "부산광역시", "도서관에서", "library", "running", "city council", `"city council"`,
+		"+budget -weather", "title:서울", "시장 market", "host:h7.bench.test", "박물관", "harbour~1", "정부의 policy"}
+	ctx := context.Background()
+	if _, err := r.Search(ctx, SearchRequest{Query: "warm up"}); err != nil {
+		b.Fatal(err)
+	}
+	var lat []time.Duration
+	b.ResetTimer()
+	for i := 0; i < max(b.N, 200); i++ {
+		q := queries[i%len(queries)]
+		t := time.Now()
+		hits, err := r.Search(ctx, SearchRequest{Query: q, Limit: 20})
+		if err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t))
+		if len(hits) == 0 {
+			b.Fatalf("%q found nothing", q)
+		}
+	}
+	slices.Sort(lat)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(float64(pages)/elapsed.Seconds(), "pages/s")
+	b.ReportMetric(float64(size)/1e6, "index-MB")
+	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+	b.ReportMetric(ms(lat[len(lat)*95/100]), "p95-ms")
+}
+
+func dirSize(path string) int64 {
+	var n int64
+	filepath.Walk(path, func(_ string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			n += fi.Size()
+		}
+		return nil
+	})
+	return n
+}
