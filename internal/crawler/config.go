@@ -58,9 +58,12 @@ type Config struct {
 	ConnectTo    []string // HOST:PORT=ADDR:PORT overrides, like curl --connect-to
 	Scope        []string // extra hosts or domains (and their subdomains) that may be crawled
 
-	// Recrawl takes a new snapshot of sites already crawled: their frontier
-	// and seen set are reset and the seeds queued again. Payload digests are
-	// kept, so unchanged payloads become revisit records.
+	// Recrawl takes a new snapshot of sites already finished (done, partial
+	// by a limit, failed): their frontier and seen set are reset, robots.txt
+	// is asked again and the seeds are queued again. Payload digests are
+	// kept, so unchanged payloads become revisit records. A site still in
+	// progress (an interrupted run) is resumed, not reset; to finish an
+	// interrupted recrawl, run again without Recrawl.
 	Recrawl bool
 
 	Logger             *slog.Logger

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -194,15 +195,16 @@ func (c *Crawler) Run(ctx context.Context, sites []Site) (Summary, error) {
 		for _, h := range s.Hosts {
 			name := strings.TrimSuffix(strings.ToLower(h.Name), ".")
 			zone[name] = true
-			var as []netip.Addr
 			for _, a := range h.Addrs {
-				if ip, err := netip.ParseAddr(a); err == nil {
-					as = append(as, ip.Unmap())
-				} else {
+				ip, err := netip.ParseAddr(a)
+				if err != nil {
 					c.log.Warn("ignoring bad address", "host", h.Name, "addr", a)
+					continue
+				}
+				if ip = ip.Unmap(); !slices.Contains(c.addrs[name], ip) {
+					c.addrs[name] = append(c.addrs[name], ip)
 				}
 			}
-			c.addrs[name] = append(c.addrs[name], as...)
 		}
 	}
 	c.mu.Unlock()
