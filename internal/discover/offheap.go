@@ -70,6 +70,12 @@ func (b *bigSlice[T]) grow(extra int) {
 	newCap := max(2*cap(b.s), need, 16)
 	var zero T
 	size := uintptr(newCap) * unsafe.Sizeof(zero)
+	if size >= offHeapMin {
+		// Untouched pages of a mapping cost no memory, so reserve ahead
+		// and copy less often.
+		newCap = max(4*cap(b.s), need)
+		size = uintptr(newCap) * unsafe.Sizeof(zero)
+	}
 	if size < offHeapMin || b.m == nil {
 		s := make([]T, len(b.s), newCap)
 		copy(s, b.s)
@@ -94,6 +100,16 @@ func (b *bigSlice[T]) grow(extra int) {
 func (b *bigSlice[T]) append(v ...T) {
 	b.grow(len(v))
 	b.s = append(b.s, v...)
+}
+
+// push appends one value without append's copy call.
+func (b *bigSlice[T]) push(v T) {
+	n := len(b.s)
+	if n == cap(b.s) {
+		b.grow(1)
+	}
+	b.s = b.s[:n+1]
+	b.s[n] = v
 }
 
 func (b *bigSlice[T]) release() {

@@ -91,7 +91,7 @@ func (z *zoneData) free() {
 func (z *zoneData) id(name string) uint32 {
 	id, added := z.names.intern(name)
 	if added {
-		z.ent.append(nameEntry{addrs: noLink, ns: noLink})
+		z.ent.push(nameEntry{addrs: noLink, ns: noLink})
 	}
 	return id
 }
@@ -182,7 +182,7 @@ func (z *zoneData) add(rr dns.RR) error {
 				return nil
 			}
 		}
-		z.ns.append(nsNode{target: t, next: z.ent.s[id].ns})
+		z.ns.push(nsNode{target: t, next: z.ent.s[id].ns})
 		z.ent.s[id].ns = int32(len(z.ns.s) - 1)
 	case *dns.MX:
 		target, err := canonicalName(rr.Mx)
@@ -201,7 +201,7 @@ func (z *zoneData) addAddr(id uint32, a netip.Addr) {
 			return
 		}
 	}
-	z.addrs.append(addrNode{addr: b, next: z.ent.s[id].addrs})
+	z.addrs.push(addrNode{addr: b, next: z.ent.s[id].addrs})
 	z.ent.s[id].addrs = int32(len(z.addrs.s) - 1)
 	z.ent.s[id].flags |= flagAddr
 	if a.Is4() {
