@@ -27,7 +27,7 @@ const (
 
 // testZone is a zone a test server is authoritative for.
 type testZone struct {
-	apex string
+	apex  string
 	rrs   []dns.RR
 	axfr  string
 	chunk int // records per AXFR message (default 2, so small zones span several)
