@@ -394,3 +394,59 @@ func TestBadRecords(t *testing.T) {
 		t.Errorf("a truncated page is still indexed: %v %v", hits, err)
 	}
 }
+
+// TestRebuildCorruptFile: a WARC file with a broken tail is indexed up to
+// the bad record, and the error names the file.
+func TestRebuildCorruptFile(t *testing.T) {
+	layout, ix := liveArchive(t)
+	want := dump(t, ix)
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := warcFiles(layout.WARCDir())
+	f, err := os.OpenFile(files[0], os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("\x1f\x8b\x08\x00garbage, as a crash mid-record leaves"))
+	f.Close()
+
+	stats, err := Rebuild(context.Background(), layout, testOptions())
+	if err == nil || !strings.Contains(err.Error(), filepath.Base(files[0])) {
+		t.Fatalf("Rebuild over a corrupt file: %v, want an error naming it", err)
+	}
+	if len(stats.BadFiles) != 1 {
+		t.Errorf("BadFiles %v", stats.BadFiles)
+	}
+	r, err := OpenReader(layout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if got := dump(t, r); got != want {
+		t.Errorf("records before the bad spot were lost:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestRebuildCancelled leaves the old index untouched.
+func TestRebuildCancelled(t *testing.T) {
+	layout, ix := liveArchive(t)
+	want := dump(t, ix)
+	ix.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Rebuild(ctx, layout, testOptions()); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Rebuild: %v", err)
+	}
+	r, err := OpenReader(layout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if got := dump(t, r); got != want {
+		t.Errorf("a cancelled rebuild changed the index")
+	}
+	if _, err := os.Stat(layout.IndexPath() + ".rebuild"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("temporary index left behind: %v", err)
+	}
+}
