@@ -24,7 +24,8 @@ const SearchHelp = `Query syntax (bleve query strings over title, headlines and 
   +seoul +weather      both words required          -weather   word excluded
   "city hall"          the exact phrase
   서울                 Korean matches inside words too (서울 finds 서울특별시에서);
-                       a Korean word of 3+ syllables must appear as written
+                       a Korean word of 3+ syllables must appear as written;
+                       a single syllable matches only as a word of its own
   running              English is stemmed: finds run, runs, running
   title:서울           only in the title     headlines:news   only in h1-h6
   text:budget          only in the visible text
