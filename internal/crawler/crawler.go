@@ -417,7 +417,13 @@ func (c *Crawler) crawlSite(ctx, fetchCtx context.Context, s Site, zone map[stri
 		e := queue[0]
 		queue = queue[1:]
 		inflight++
-		go func() { done <- c.visit(siteCtx, fetchCtx, sc, e) }()
+		// The host's ticket is taken here, in frontier order, not when the
+		// goroutine gets going: see gate.
+		var tk *ticket
+		if u, err := url.Parse(e.URL); err == nil {
+			tk = c.polite.take(hostOf(u), false)
+		}
+		go func() { done <- c.visit(siteCtx, fetchCtx, sc, e, tk) }()
 	}
 	for inflight > 0 {
 		waitOne()
@@ -494,10 +500,11 @@ func (c *Crawler) result(s Site, rec *siteRecord, skipped bool) SiteResult {
 // visit fetches one frontier entry, archives what came back, queues what it
 // links to, and commits all of it to the state. An entry left uncommitted
 // (cancelled before it was fetched) stays in the frontier for the next run.
-func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *entry) error {
+func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *entry, tk *ticket) error {
+	defer c.polite.drop(tk) // a no-op once the ticket was served
 	comp := &completion{site: sc.site.Name, done: e}
 	u, err := url.Parse(e.URL)
-	if err != nil {
+	if err != nil || tk == nil {
 		c.log.Warn("unparseable frontier url", "url", e.URL, "err", err)
 		return c.finish(sc, comp, nil)
 	}
@@ -519,11 +526,14 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 			return c.finish(sc, comp, nil)
 		}
 	}
-	if err := c.polite.acquire(siteCtx, host); err != nil {
+	if err := c.polite.wait(siteCtx, tk); err != nil {
 		return nil // stopped while waiting for the host's turn: stays queued
 	}
-	f := c.fetch(fetchCtx, u)
+	// The host's turn ends after the commit, so with HostParallel 1 one
+	// host's discoveries are committed in the order its URLs were fetched.
 	backoff := time.Duration(0)
+	defer func() { c.polite.release(host, backoff) }()
+	f := c.fetch(fetchCtx, u)
 	if f.status == http.StatusTooManyRequests || f.status == http.StatusServiceUnavailable {
 		backoff = c.retryAfter(f.header)
 		if e.Retries < c.cfg.MaxRetries {
@@ -532,7 +542,6 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 			comp.requeue = &re
 		}
 	}
-	c.polite.release(host, backoff)
 	if f.aborted && fetchCtx.Err() != nil {
 		// Aborted after the stop grace: keep it for the next run.
 		f.close()

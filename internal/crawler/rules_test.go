@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -168,6 +169,38 @@ func TestPolitenessGaps(t *testing.T) {
 	p.release("a", 0)
 	if err := p.acquire(ctx, "a"); err == nil {
 		t.Error("acquire under a cancelled context succeeded")
+	}
+	if n := len(p.hosts["a"].queue); n != 0 {
+		t.Errorf("a cancelled wait left %d tickets in line", n)
+	}
+
+	// Tickets are served in the order taken, not the order their holders
+	// arrive at the gate.
+	q := newPoliteness(1, 0)
+	var order []int
+	var tickets []*ticket
+	for i := 0; i < 5; i++ {
+		tickets = append(tickets, q.take("h", false))
+	}
+	var owg sync.WaitGroup
+	for i := 4; i >= 0; i-- { // arrive in reverse
+		owg.Add(1)
+		go func() {
+			defer owg.Done()
+			if err := q.wait(context.Background(), tickets[i]); err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			order = append(order, i)
+			mu.Unlock()
+			q.release("h", 0)
+		}()
+		time.Sleep(2 * time.Millisecond)
+	}
+	owg.Wait()
+	if !slices.Equal(order, []int{0, 1, 2, 3, 4}) {
+		t.Errorf("served in order %v, want ticket order", order)
 	}
 }
 
