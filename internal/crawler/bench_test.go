@@ -113,7 +113,7 @@ func BenchmarkSchedule(b *testing.B) {
 			cfg.ConnectTo = cts
 			cfg.Delay = 200 * time.Millisecond
 			cfg.HostsAtOnce = nSites
-			cfg.IgnoreRobots = true // robots.txt would add one request per site
+			cfg.IgnoreRobots = true
 			start := time.Now()
 			sum := run(b, cfg, sites...)
 			return time.Since(start), sum
@@ -123,7 +123,7 @@ func BenchmarkSchedule(b *testing.B) {
 		var slowest time.Duration
 		for _, r := range sum.Sites {
 			slowest = max(slowest, r.Elapsed)
-			if r.Pages != nPages+1 { // the pages and the / redirect
+			if r.Pages != nPages+1 { // the pages and the / redirect (robots.txt is not counted)
 				b.Fatalf("%s: %d captures, want %d", r.Name, r.Pages, nPages+1)
 			}
 		}

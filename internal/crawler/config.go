@@ -52,7 +52,7 @@ type Config struct {
 	MaxSegmentRepeat int           // a path segment repeated more often than this marks a trap
 	MaxQueryVariants int           // distinct query strings per path (the endless calendar ends here)
 
-	IgnoreRobots bool
+	IgnoreRobots bool     // robots.txt is still fetched and archived, but neither its rules nor its Crawl-delay apply
 	UserAgent    string   // default "crawl/VERSION (+CONTACT)"
 	Contact      string   // URL or address for site operators
 	ConnectTo    []string // HOST:PORT=ADDR:PORT overrides, like curl --connect-to

@@ -50,7 +50,7 @@ const (
 // Summary is the outcome of one Run.
 type Summary struct {
 	Sites   []SiteResult
-	Pages   int64 // captures written in this run (responses, not robots.txt)
+	Pages   int64 // responses written in this run, robots.txt included
 	Bytes   int64 // raw response bytes of those captures
 	Errors  int64 // fetches without a response
 	Elapsed time.Duration
@@ -347,10 +347,11 @@ func (c *Crawler) crawlSite(ctx, fetchCtx context.Context, s Site, zone map[stri
 		siteCtx, cancel = context.WithTimeout(ctx, c.cfg.SiteTimeout)
 		defer cancel()
 	}
-	if !c.cfg.IgnoreRobots {
+	{
 		// robots.txt of the site's hosts one after the other: www's often
 		// redirects to the apex's (or http's to https's), which is then
-		// known and not fetched twice.
+		// known and not fetched twice. With IgnoreRobots it is still
+		// fetched and archived (it is part of the site), just not obeyed.
 		for _, h := range s.Hosts {
 			if u, err := url.Parse("http://" + h.Name + "/"); err == nil {
 				if _, err := c.robotsFor(siteCtx, fetchCtx, sc, u); err != nil {
@@ -738,7 +739,7 @@ func (c *Crawler) robotsFor(siteCtx, fetchCtx context.Context, sc *siteCrawl, u 
 			c.log.Debug("robots.txt unusable, allowing all", "origin", origin, "err", err)
 		} else {
 			rules = data
-			if cd := data.FindGroup(robotsAgent).CrawlDelay; cd > 0 {
+			if cd := data.FindGroup(robotsAgent).CrawlDelay; cd > 0 && !c.cfg.IgnoreRobots {
 				c.polite.setDelay(hostOf(u), min(cd, c.cfg.CrawlDelayCap))
 			}
 		}

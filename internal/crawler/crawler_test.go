@@ -116,3 +116,20 @@ func TestCrawlSmallSite(t *testing.T) {
 		t.Errorf("second run fetched %d more, skipped=%v", len(log.paths())-before, sum.Sites[0].Skipped)
 	}
 }
+
+// TestIgnoreRobots: robots.txt is still fetched and archived, but the
+// disallowed part is crawled.
+func TestIgnoreRobots(t *testing.T) {
+	a := newTestArchive(t, "")
+	site, ct, log := startSite(t, "small.test", smallSite())
+	cfg := a.config()
+	cfg.ConnectTo = []string{ct}
+	cfg.IgnoreRobots = true
+	run(t, cfg, site)
+	if _, ok := a.rec.find("response", "http://small.test/robots.txt"); !ok {
+		t.Error("robots.txt not archived")
+	}
+	if _, ok := a.rec.find("response", "http://small.test/private/secret.html"); !ok {
+		t.Errorf("disallowed page not crawled under IgnoreRobots: %q", log.paths())
+	}
+}
