@@ -64,6 +64,7 @@ func BenchmarkEngine(b *testing.B) {
 		}
 		ours := float64(sum.Pages) / el.Seconds()
 		b.ReportMetric(ours, "pages/s")
+		b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MB")
 		b.Logf("crawl: %d captures in %v = %.0f pages/s (%d server requests)", sum.Pages, el, ours, len(log.paths()))
 
 		wget, err := exec.LookPath("wget")

@@ -876,11 +876,15 @@ func (c *Crawler) fetch(ctx context.Context, u *url.URL) *fetched {
 	}
 	defer resp.Body.Close()
 	f.status, f.header = resp.StatusCode, resp.Header
-	body, err := decodedBody(resp, c.cfg.MaxParse)
-	if err != nil {
-		c.log.Debug("body not decodable", "url", u.String(), "err", err)
+	// The transport has recorded the whole body already; only what may hold
+	// links (or robots rules) is decoded into memory for the parsers.
+	if mayHoldLinks(resp.Header.Get("Content-Type")) {
+		body, err := decodedBody(resp, c.cfg.MaxParse)
+		if err != nil {
+			c.log.Debug("body not decodable", "url", u.String(), "err", err)
+		}
+		f.body = body
 	}
-	f.body = body
 	f.aborted = ctx.Err() != nil
 	return f
 }
@@ -917,6 +921,18 @@ func (c *Crawler) archive(sc *siteCrawl, u *url.URL, host string, f *fetched) er
 	}
 	c.log.Debug("fetch failed", "url", u.String(), "err", f.err)
 	return nil
+}
+
+// mayHoldLinks tells from a Content-Type whether a body is worth reading
+// for links: HTML, CSS, XML, any text, or no type at all (then page.IsHTML
+// sniffs). Images, media, archives and the like are not read.
+func mayHoldLinks(contentType string) bool {
+	mt := strings.ToLower(strings.TrimSpace(strings.Split(contentType, ";")[0]))
+	switch {
+	case mt == "", strings.HasPrefix(mt, "text/"), strings.Contains(mt, "html"), strings.Contains(mt, "xml"):
+		return true
+	}
+	return false
 }
 
 // decodedBody reads a response body (already cut at MaxBody by the

@@ -319,3 +319,14 @@ func TestLimits(t *testing.T) {
 		})
 	}
 }
+
+func TestMayHoldLinks(t *testing.T) {
+	for ct, want := range map[string]bool{
+		"text/html; charset=euc-kr": true, "TEXT/CSS": true, "application/xhtml+xml": true, "": true,
+		"text/plain": true, "image/png": false, "application/octet-stream": false, "video/mp4": false,
+	} {
+		if got := mayHoldLinks(ct); got != want {
+			t.Errorf("mayHoldLinks(%q) = %v, want %v", ct, got, want)
+		}
+	}
+}
