@@ -320,22 +320,22 @@ func (c *Crawler) crawlSite(ctx, fetchCtx context.Context, s Site, zone map[stri
 		rec.Status = "crawling"
 		rec.Started = time.Now().UTC()
 	}
+	var seeds []*entry
+	raw := s.Seeds
+	if len(raw) == 0 {
+		for _, h := range s.Hosts {
+			raw = append(raw, "http://"+h.Name+"/")
+		}
+	}
+	for _, r := range raw {
+		n, err := page.Normalize(r, nil)
+		if err != nil {
+			c.log.Warn("bad seed", "site", s.Name, "seed", r, "err", err)
+			continue
+		}
+		seeds = append(seeds, &entry{URL: n})
+	}
 	if !rec.Seeded {
-		var seeds []*entry
-		raw := s.Seeds
-		if len(raw) == 0 {
-			for _, h := range s.Hosts {
-				raw = append(raw, "http://"+h.Name+"/")
-			}
-		}
-		for _, r := range raw {
-			n, err := page.Normalize(r, nil)
-			if err != nil {
-				c.log.Warn("bad seed", "site", s.Name, "seed", r, "err", err)
-				continue
-			}
-			seeds = append(seeds, &entry{URL: n})
-		}
 		if err := c.state.seed(s.Name, seeds, rec); err != nil {
 			return c.unstarted(s), err
 		}
@@ -352,10 +352,10 @@ func (c *Crawler) crawlSite(ctx, fetchCtx context.Context, s Site, zone map[stri
 		// redirects to the apex's (or http's to https's), which is then
 		// known and not fetched twice. With IgnoreRobots it is still
 		// fetched and archived (it is part of the site), just not obeyed.
-		for _, h := range s.Hosts {
-			if u, err := url.Parse("http://" + h.Name + "/"); err == nil {
+		for _, e := range seeds {
+			if u, err := url.Parse(e.URL); err == nil {
 				if _, err := c.robotsFor(siteCtx, fetchCtx, sc, u); err != nil {
-					c.log.Debug("robots.txt", "host", h.Name, "err", err)
+					c.log.Debug("robots.txt", "url", e.URL, "err", err)
 				}
 			}
 		}
