@@ -486,7 +486,7 @@ func (c *Crawler) result(s Site, rec *siteRecord, skipped bool) SiteResult {
 		case t.Failed != "":
 			hr.Status, hr.Error = StatusFailed, t.Failed
 		case t.Pages == 0 && t.Errors > 0:
-			hr.Status, hr.Error = StatusFailed, "no response"
+			hr.Status, hr.Error = StatusFailed, t.Last
 		case r.Status == StatusFailed && t.Pages > 0:
 			hr.Status = StatusPartial
 		}
@@ -582,6 +582,7 @@ func (c *Crawler) finish(sc *siteCrawl, comp *completion, f *fetched) error {
 		if f.err != nil {
 			sc.rec.Errors++
 			t.Errors++
+			t.Last = f.err.Error()
 		} else {
 			sc.rec.Pages++
 			sc.rec.Bytes += f.size

@@ -117,6 +117,7 @@ type tally struct {
 	Bytes  int64  `json:"bytes"`
 	Errors int64  `json:"errors"`
 	Failed string `json:"failed,omitempty"` // set aside after repeated failures: the last error
+	Last   string `json:"last,omitempty"`   // the last fetch error
 }
 
 // robotsRecord is one origin's robots.txt answer, kept so a resumed crawl
