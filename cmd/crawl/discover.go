@@ -56,13 +56,19 @@ func (e *env) discoverFlags() *discoverFlags {
 
 // discovery is the outcome of one discover step.
 type discovery struct {
-	hosts   []discover.Host
+	web     []discover.Host // the web hosts, to crawl; other roles are only streamed
+	hosts   int
 	summary discover.Summary
 }
 
 // runDiscovery discovers hosts and writes all evidence into the session.
-func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zones []string) (*discovery, error) {
+// Each host goes to onHost (when set) as it is found, so that a zone of a
+// million names is never held whole; only the web hosts are kept.
+func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zones []string, onHost func(discover.Host) error) (*discovery, error) {
 	cfg := f.cfg
+	if cfg.Depth == 0 {
+		cfg.Depth = -1 // --depth 0 means follow nothing; the package's zero means its default
+	}
 	cfg.Nameservers = f.ns
 	cfg.Labels = splitList(f.labels)
 	cfg.ZoneDir = s.layout.ZoneDir()
@@ -83,7 +89,13 @@ func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zon
 	cfg.OnHost = func(h discover.Host) {
 		mu.Lock()
 		defer mu.Unlock()
-		d.hosts = append(d.hosts, h)
+		d.hosts++
+		if h.Role == discover.RoleWeb {
+			d.web = append(d.web, h)
+		}
+		if onHost != nil {
+			keep(onHost(h))
+		}
 		keep(s.writeMetadata(archive.HostURI(h.Name), found, archive.HostEntry{
 			Name: h.Name, Site: h.Site, Role: h.Role, Delegated: h.Delegated, Addrs: h.Addrs,
 			Zone: h.Zone, Source: h.Source, Nameservers: h.Nameservers, Found: found,
@@ -131,11 +143,11 @@ func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zon
 		sum, err = discover.Discover(ctx, cfg, zones...)
 		d.summary = mergeSummary(d.summary, sum)
 	}
-	sort.Slice(d.hosts, func(i, j int) bool { return d.hosts[i].Name < d.hosts[j].Name })
+	sort.Slice(d.web, func(i, j int) bool { return d.web[i].Name < d.web[j].Name })
 	if writeErr != nil {
 		return d, fmt.Errorf("write discovery into the archive: %w", writeErr)
 	}
-	if err == nil && len(d.hosts) == 0 {
+	if err == nil && d.hosts == 0 {
 		err = discover.ErrNothingFound
 	}
 	return d, err
@@ -169,29 +181,22 @@ func runDiscover(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	d, derr := runDiscovery(ctx, e, s, f, zones)
+	// Hosts are printed as found: in name order within each zone.
+	p := e.rows("name", "site", "role", "addrs", "zone", "source")
+	p.flushEvery = 1000
+	d, derr := runDiscovery(ctx, e, s, f, zones, func(h discover.Host) error {
+		return p.add(h, h.Name, h.Site, h.Role, strings.Join(h.Addrs, ","), h.Zone, h.Source)
+	})
+	if err := p.flush(); err != nil && derr == nil {
+		derr = err
+	}
 	if err := s.Close(); err != nil && derr == nil {
 		derr = err
 	}
 	if d != nil {
-		if err := printHosts(e, d.hosts); err != nil {
-			return err
-		}
-		if !e.json {
-			fmt.Fprintln(e.stderr, describeDiscovery(d.summary))
-		}
+		fmt.Fprintln(e.stderr, describeDiscovery(d.summary))
 	}
 	return derr
-}
-
-func printHosts(e *env, hosts []discover.Host) error {
-	p := e.rows("name", "site", "role", "addrs", "zone", "source")
-	for _, h := range hosts {
-		if err := p.add(h, h.Name, h.Site, h.Role, strings.Join(h.Addrs, ","), h.Zone, h.Source); err != nil {
-			return err
-		}
-	}
-	return p.flush()
 }
 
 func splitList(s string) []string {

@@ -13,6 +13,9 @@ type rowPrinter struct {
 	e  *env
 	tw *tabwriter.Writer
 	n  int
+	// flushEvery, when set, flushes the table every so many rows, so that
+	// long listings stream (columns are aligned within each block).
+	flushEvery int
 }
 
 func (e *env) rows(columns ...string) *rowPrinter {
@@ -40,6 +43,9 @@ func (p *rowPrinter) add(v any, cells ...string) error {
 		cells[i] = strings.Join(strings.Fields(c), " ")
 	}
 	_, err := fmt.Fprintln(p.tw, strings.Join(cells, "\t"))
+	if err == nil && p.flushEvery > 0 && p.n%p.flushEvery == 0 {
+		err = p.tw.Flush()
+	}
 	return err
 }
 

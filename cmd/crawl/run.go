@@ -54,7 +54,7 @@ func runMainJob(ctx context.Context, e *env, df *discoverFlags, cfg *crawler.Con
 		return nil, err
 	}
 	res := &runResult{}
-	res.discovery, err = runDiscovery(ctx, e, s, df, zones)
+	res.discovery, err = runDiscovery(ctx, e, s, df, zones, nil)
 	if res.discovery != nil {
 		fmt.Fprintln(e.stderr, describeDiscovery(res.discovery.summary))
 	}
@@ -62,7 +62,7 @@ func runMainJob(ctx context.Context, e *env, df *discoverFlags, cfg *crawler.Con
 		s.Close()
 		return res, err
 	}
-	sites := sitesFromHosts(hostRows(res.discovery.hosts))
+	sites := sitesFromHosts(hostRows(res.discovery.web))
 	if len(sites) == 0 {
 		s.Close()
 		return res, errors.New("discovery found no web host to crawl")
