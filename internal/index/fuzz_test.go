@@ -74,10 +74,11 @@ func FuzzRewriteHangul(f *testing.F) {
 
 func TestRewriteHangul(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
-		{"서울", `"서울"`},
-		{"서울 시장", `"서울" "시장"`},
-		{`"서울 시장" 부산`, `"서울 시장" "부산"`},
-		{"+title:서울 -부산", `+title:"서울" -"부산"`},
+		{"서울", "서울"},
+		{"서울특별시", `"서울특별시"`},
+		{"서울시 시장", `"서울시" 시장`},
+		{`"서울 시장" 부산광역시`, `"서울 시장" "부산광역시"`},
+		{"+title:서울시 -부산항", `+title:"서울시" -"부산항"`},
 		{"서울* seoul 서울~1", `서울* seoul 서울~1`},
 		{"host:a.test", "host:a.test"},
 	} {

@@ -1,10 +1,12 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -12,6 +14,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/mapping"
+	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"crawl/internal/index/korean"
@@ -164,8 +167,6 @@ func search(ctx context.Context, idx bleve.Index, r SearchRequest) ([]Hit, error
 	if style != "ansi" {
 		style = "html"
 	}
-	// Ties are broken by URL so the same archive always answers alike.
-	req.SortBy([]string{"-_score", "_id"})
 	req.Highlight = bleve.NewHighlightWithStyle(style)
 	req.Highlight.AddField("text")
 	req.Highlight.AddField("title")
@@ -174,6 +175,15 @@ func search(ctx context.Context, idx bleve.Index, r SearchRequest) ([]Hit, error
 	if err != nil {
 		return nil, fmt.Errorf("search %q: %w", r.Query, err)
 	}
+	// Equal scores are ordered by URL, so the same archive always answers
+	// alike. (Sorting by _id inside bleve would load the ID of every
+	// match, not just of the hits.)
+	slices.SortStableFunc(res.Hits, func(a, b *bsearch.DocumentMatch) int {
+		if a.Score != b.Score {
+			return cmp.Compare(b.Score, a.Score)
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	hits := make([]Hit, 0, len(res.Hits))
 	for _, h := range res.Hits {
 		hit := Hit{URL: h.ID, Score: h.Score}
@@ -195,7 +205,8 @@ func search(ctx context.Context, idx bleve.Index, r SearchRequest) ([]Hit, error
 	return hits, nil
 }
 
-// rewriteHangul puts quotes around bare Korean terms of a query string, so
+// rewriteHangul puts quotes around bare Korean terms (of three syllables or
+// more) of a query string, so
 // that 서울시청 is searched as the phrase of its bigrams (서울 울시 시청 in a
 // row) rather than as any one of them. Terms already quoted, and terms with
 // query operators in them (wildcards, fuzziness, regexps, boosts), are left
@@ -239,14 +250,15 @@ func quoteHangulTerm(term string) string {
 	if body == "" || strings.ContainsAny(body, `*?~^/\():><=`) || !utf8.ValidString(body) {
 		return term
 	}
-	hangul := false
+	// One or two syllables analyse to a single token: a plain term
+	// query does, and is much cheaper than a phrase.
+	hangul := 0
 	for _, r := range body {
 		if korean.IsHangul(r) {
-			hangul = true
-			break
+			hangul++
 		}
 	}
-	if !hangul {
+	if hangul < 3 {
 		return term
 	}
 	return term[:lead] + field + `"` + body + `"`
