@@ -29,6 +29,10 @@
 //     written: a kill -9 loses at most the fetches in flight, and the next
 //     Run resumes where this one stopped.
 //
+// The seen set is per site, so each site's snapshot is complete in itself:
+// a requisite two sites share is fetched by both (the second capture is a
+// revisit when the payload is unchanged).
+//
 // At the end of a site, each host's outcome goes to the WARC as an
 // archive.HostStatus metadata record; the index reads all of these through
 // the writer's Observer.
@@ -52,7 +56,8 @@
 // The issue names gocolly/colly/v2; the crawler uses net/http with the
 // recording transport instead. colly v2.3.0's backend gunzips a
 // Content-Encoding: gzip body with no size cap (its MaxBodySize bounds the
-// compressed bytes only, so a gzip bomb inflates in memory), rewrites
+// compressed bytes only, so a gzip bomb inflates in memory:
+// TestCollyBackendInflatesGzipUnbounded shows 64 KiB becoming 64 MiB), rewrites
 // Response.Body into UTF-8, treats 2xx >= 203 as errors, and has no
 // per-host politeness or persistence. With scheduling, robots, the seen set,
 // redirects and parsing done here, colly would only add client.Do and
