@@ -99,6 +99,24 @@ func BenchmarkListCaptures(b *testing.B) {
 			}
 		}
 	})
+	// The same with index.db held open (as the writer's own process
+	// queries it): the range scan and decoding alone.
+	b.Run("open-db", func(b *testing.B) {
+		s := &store{path: layout.IndexPath(), lockTimeout: time.Second}
+		db, err := s.open(true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		s.db = db
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			rows, err := captures(ctx, s, "h42.bench.test")
+			if err != nil || len(rows) != 1000 {
+				b.Fatal(len(rows), err)
+			}
+		}
+	})
 }
 
 // The generated pages draw words from a Zipf distribution over a

@@ -35,7 +35,9 @@ func FuzzDecodeRecord(f *testing.F) {
 				t.Fatalf("capture %+v lost its location or URL", c)
 			}
 			var back captureValue
-			if err := back.unmarshal(c.marshal()); err != nil || back != *c {
+			want := *c
+			want.URL, want.RecordID = "", "" // kept in the key
+			if err := back.unmarshal(c.marshal()); err != nil || back != want {
 				t.Fatalf("capture value does not round-trip: %+v vs %+v (%v)", back, *c, err)
 			}
 		}
@@ -47,7 +49,7 @@ func FuzzDecodeRecord(f *testing.F) {
 
 // FuzzCaptureValue: stored bytes of any shape never panic the reader.
 func FuzzCaptureValue(f *testing.F) {
-	c := captureValue{URL: "http://a.test/", Time: time.Unix(1, 2).UTC(), Status: 200, MIME: "text/html", WARC: "x.warc.gz", Offset: 10, Length: 20}
+	c := captureValue{Time: time.Unix(1, 2).UTC(), Status: 200, MIME: "text/html", WARC: "x.warc.gz", Offset: 10, Length: 20}
 	f.Add(c.marshal())
 	f.Add([]byte{0xff, 0xff})
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -466,7 +466,7 @@ func applyEntries(tx *bolt.Tx, batch []*entry, cache map[string]*hostValue) ([]*
 			}
 		case e.capture != nil:
 			c := e.capture
-			k := key(hk, []byte(c.URL), timeBytes(c.Time), []byte(c.RecordID))
+			k := captureKey(hk, c)
 			if capB.Get(k) == nil {
 				if err := capB.Put(k, c.marshal()); err != nil {
 					return nil, err

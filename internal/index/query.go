@@ -202,14 +202,17 @@ func captures(ctx context.Context, s *store, host string) ([]CaptureRow, error) 
 			return err
 		}
 		i := 0
-		return scan(tx.Bucket(bucketCaptures), prefix(hk), func(k, v []byte) error {
+		p := prefix(hk)
+		intern := map[string]string{}
+		return scan(tx.Bucket(bucketCaptures), p, func(k, v []byte) error {
 			if i++; i%ctxCheckEvery == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}
 			var c captureValue
-			if err := c.unmarshal(v); err != nil {
-				return fmt.Errorf("capture %q: %w", k, err)
+			if err := c.unmarshalInterned(v, intern); err != nil || len(k) < len(p)+captureKeySuffix {
+				return fmt.Errorf("capture %q: %w", k, errCorrupt)
 			}
+			c.URL = string(k[len(p) : len(k)-captureKeySuffix])
 			rows = append(rows, CaptureRow{URL: c.URL, Time: c.Time, Status: c.Status, MIME: c.MIME, Digest: c.Digest,
 				WARC: c.WARC, Offset: c.Offset, Length: c.Length, Revisit: c.Revisit, Truncated: c.Truncated})
 			return nil

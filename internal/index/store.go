@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"strings"
 	"sync"
@@ -30,7 +31,7 @@ var (
 
 // schemaVersion is stored under meta/schema; a file with another version is
 // refused (reindex rebuilds it).
-const schemaVersion = "crawl-index-1"
+const schemaVersion = "crawl-index-2"
 
 const sep = 0x00 // never occurs in host names or URLs
 
@@ -267,7 +268,9 @@ func (h *hostValue) status() (status, lastErr string) {
 }
 
 // captureValue is the captures bucket's value, in a compact binary form:
-// listing 1,000 captures must take well under a millisecond.
+// listing 1,000 captures must take well under a millisecond, and on a fresh
+// mmap every page read faults in, so fewer bytes per capture is faster.
+// URL and RecordID live in the key only (see captureKey).
 type captureValue struct {
 	URL       string
 	Time      time.Time
@@ -284,7 +287,7 @@ type captureValue struct {
 }
 
 func (c *captureValue) marshal() []byte {
-	b := make([]byte, 0, 64+len(c.URL)+len(c.MIME)+len(c.Digest)+len(c.WARC)+len(c.RecordID))
+	b := make([]byte, 0, 48+len(c.MIME)+len(c.Digest)+len(c.WARC)+len(c.Truncated))
 	b = binary.AppendVarint(b, c.Time.UnixNano())
 	b = binary.AppendUvarint(b, uint64(c.Status))
 	b = binary.AppendVarint(b, c.Offset)
@@ -295,7 +298,7 @@ func (c *captureValue) marshal() []byte {
 		flags |= 1
 	}
 	b = binary.AppendUvarint(b, flags)
-	for _, s := range []string{c.URL, c.MIME, c.Digest, c.WARC, c.Truncated, c.RecordID} {
+	for _, s := range []string{c.MIME, c.Digest, c.WARC, c.Truncated} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
@@ -304,7 +307,23 @@ func (c *captureValue) marshal() []byte {
 
 var errCorrupt = errors.New("corrupt capture value")
 
-func (c *captureValue) unmarshal(b []byte) error {
+// captureKey is H 0 URL 0 T R: R is an 8-byte hash of the record ID, so a
+// record indexed twice lands on the same key, and two records of one URL at
+// the same instant do not collide.
+func captureKey(hk []byte, c *captureValue) []byte {
+	h := fnv.New64a()
+	h.Write([]byte(c.RecordID))
+	return append(key(hk, []byte(c.URL), timeBytes(c.Time)), h.Sum(nil)...)
+}
+
+// captureKeySuffix is the length of 0 T R at the end of a capture key.
+const captureKeySuffix = 1 + 8 + 8
+
+func (c *captureValue) unmarshal(b []byte) error { return c.unmarshalInterned(b, nil) }
+
+// unmarshalInterned shares the strings that repeat from capture to capture
+// (MIME type, WARC file name) through intern, if not nil.
+func (c *captureValue) unmarshalInterned(b []byte, intern map[string]string) error {
 	var ints [6]int64
 	for i := range ints {
 		var n int
@@ -322,12 +341,22 @@ func (c *captureValue) unmarshal(b []byte) error {
 	}
 	c.Time = time.Unix(0, ints[0]).UTC()
 	c.Status, c.Offset, c.Length, c.Bytes, c.Revisit = int(ints[1]), ints[2], ints[3], ints[4], ints[5]&1 != 0
-	for _, dst := range []*string{&c.URL, &c.MIME, &c.Digest, &c.WARC, &c.Truncated, &c.RecordID} {
+	for _, dst := range []*string{&c.MIME, &c.Digest, &c.WARC, &c.Truncated} {
 		l, n := binary.Uvarint(b)
 		if n <= 0 || uint64(len(b)-n) < l {
 			return errCorrupt
 		}
-		*dst = string(b[n : n+int(l)])
+		raw := b[n : n+int(l)]
+		if intern != nil && dst != &c.Digest {
+			if v, ok := intern[string(raw)]; ok {
+				*dst = v
+			} else {
+				*dst = string(raw)
+				intern[*dst] = *dst
+			}
+		} else {
+			*dst = string(raw)
+		}
 		b = b[n+int(l):]
 	}
 	return nil
