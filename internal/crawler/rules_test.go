@@ -330,3 +330,18 @@ func TestMayHoldLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestStateLocked: a second process on the same archive gets a clear error
+// instead of hanging (the lock is per open file, so a second open in this
+// process stands in for it).
+func TestStateLocked(t *testing.T) {
+	dir := t.TempDir()
+	st, err := OpenState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := OpenState(dir); !errors.Is(err, ErrStateLocked) {
+		t.Errorf("second open: %v, want ErrStateLocked", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"crawl/internal/warc"
 )
@@ -33,6 +35,9 @@ const (
 	seenQueued = 'q'
 	seenDone   = 'd'
 )
+
+// ErrStateLocked: the state file is held by another process.
+var ErrStateLocked = errors.New("state locked")
 
 // stateFile is the name of the crawler's bbolt file inside the state directory.
 const stateFile = "crawler.db"
@@ -57,6 +62,9 @@ func OpenState(dir string) (*State, error) {
 		Timeout:      2 * time.Second, // another crawl holds the lock: say so instead of hanging
 		FreelistType: bolt.FreelistMapType,
 	})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("crawler state %s: %w: another crawl is using this archive", path, ErrStateLocked)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("crawler state %s: %w", path, err)
 	}
