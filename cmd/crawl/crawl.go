@@ -125,12 +125,26 @@ func crawlSites(ctx context.Context, e *env, s *session, cfg *crawler.Config, w 
 	return &sum, err
 }
 
+// printCrawlSummary prints one JSON line per site with --json. Without it
+// the crawler has already shown the per-site table on stderr, with the
+// progress, so only the totals remain to say.
 func printCrawlSummary(e *env, sum *crawler.Summary) {
-	p := e.rows("site", "status", "pages", "bytes", "errors", "reason")
-	for _, r := range sum.Sites {
-		p.add(r, r.Name, r.Status, fmt.Sprint(r.Pages), humanBytes(r.Bytes), fmt.Sprint(r.Errors), r.Reason)
+	if e.json {
+		type siteLine struct {
+			Site    string `json:"site"`
+			Status  string `json:"status"`
+			Reason  string `json:"reason,omitempty"`
+			Pages   int64  `json:"pages"`
+			Bytes   int64  `json:"bytes"`
+			Errors  int64  `json:"errors"`
+			Skipped bool   `json:"skipped,omitempty"`
+		}
+		p := e.rows()
+		for _, r := range sum.Sites {
+			p.add(siteLine{r.Name, r.Status, r.Reason, r.Pages, r.Bytes, r.Errors, r.Skipped})
+		}
+		return
 	}
-	p.flush()
 	stopped := ""
 	if sum.Stopped {
 		stopped = " (stopped: run the same command again to resume)"
