@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gocolly/colly/v2"
 	"github.com/temoto/robotstxt"
 
 	"crawl/internal/archive"
@@ -87,16 +88,17 @@ const tagHeader = "X-Crawl-Fetch"
 // Crawler crawls sites through a recording transport into a WARC writer.
 // Create it with New; one Run at a time.
 type Crawler struct {
-	cfg      Config
-	log      *slog.Logger
-	state    *State
-	ownState bool
-	client   *http.Client
-	ua       string
-	polite   *politeness
+	cfg       Config
+	log       *slog.Logger
+	state     *State
+	ownState  bool
+	collector *colly.Collector // the fetch engine (engine.go)
+	ua        string
+	polite    *politeness
 
 	fetchID   atomic.Uint64
 	exchanges sync.Map // tag -> *wire.Exchange, between OnExchange and the caller
+	pending   sync.Map // tag -> *pending, between fetch and collyShim
 
 	mu     sync.Mutex
 	addrs  map[string][]netip.Addr // discovered addresses per host
@@ -142,12 +144,16 @@ func New(cfg Config) (*Crawler, error) {
 		TagHeader:  tagHeader,
 		OnExchange: func(ex *wire.Exchange) { c.exchanges.Store(ex.Tag, ex) },
 	})
-	c.client = &http.Client{
-		Transport: t,
+	client := &http.Client{
+		Transport: &collyShim{next: t, pending: &c.pending, maxParse: cfg.MaxParse, log: c.log},
 		// Each redirect hop is its own capture; the crawler queues Location
-		// itself (in scope, with a hop limit).
+		// itself (in scope, with a hop limit). colly's own redirect handler,
+		// which would mark targets visited, is never installed.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	c.collector = newCollector(client, c.ua, cfg.MaxParse)
+	c.collector.OnResponseHeaders(onResponseHeaders)
+	c.collector.OnError(onError)
 	return c, nil
 }
 
@@ -840,11 +846,15 @@ func (f *fetched) close() {
 	}
 }
 
-// fetch performs one GET through the recording transport.
+// fetch performs one GET through the colly collector, over the recording
+// transport (see engine.go).
 func (c *Crawler) fetch(ctx context.Context, u *url.URL) *fetched {
 	f := &fetched{}
 	tag := strconv.FormatUint(c.fetchID.Add(1), 10)
+	p := &pending{ctx: ctx, u: u, f: f}
+	c.pending.Store(tag, p)
 	defer func() {
+		c.pending.Delete(tag)
 		if ex, ok := c.exchanges.LoadAndDelete(tag); ok {
 			f.ex = ex.(*wire.Exchange)
 			if f.ex.Response != nil {
@@ -855,36 +865,20 @@ func (c *Crawler) fetch(ctx context.Context, u *url.URL) *fetched {
 			}
 		}
 	}()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
+	hdr := http.Header{}
+	hdr.Set("User-Agent", c.ua)
+	hdr.Set("Accept", "text/html,application/xhtml+xml,text/css,*/*;q=0.8")
+	hdr.Set("Accept-Encoding", "gzip")
+	hdr.Set(tagHeader, tag)
+	cctx := colly.NewContext()
+	cctx.Put(pendingKey, p)
+	err := c.collector.Request(http.MethodGet, u.String(), nil, cctx, hdr)
+	if err != nil && !p.got {
+		// colly refused before sending (its URL parser, for one).
 		f.err = fmt.Errorf("request %s: %w", u, err)
-		return f
 	}
-	req.Header.Set("User-Agent", c.ua)
-	req.Header.Set("Accept", "text/html,application/xhtml+xml,text/css,*/*;q=0.8")
-	req.Header.Set("Accept-Encoding", "gzip")
-	req.Header.Set(tagHeader, tag)
-	resp, err := c.client.Do(req)
-	if err != nil {
-		// The transport's error already names the URL and the address.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		f.err = err
-		f.aborted = ctx.Err() != nil
-		return f
-	}
-	defer resp.Body.Close()
-	f.status, f.header = resp.StatusCode, resp.Header
-	// The transport has recorded the whole body already; only what may hold
-	// links (or robots rules) is decoded into memory for the parsers.
-	if mayHoldLinks(resp.Header.Get("Content-Type")) {
-		body, err := decodedBody(resp, c.cfg.MaxParse)
-		if err != nil {
-			c.log.Debug("body not decodable", "url", u.String(), "err", err)
-		}
-		f.body = body
+	if f.err != nil {
+		f.status, f.header, f.body = 0, nil, nil
 	}
 	f.aborted = ctx.Err() != nil
 	return f

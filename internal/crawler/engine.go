@@ -1,0 +1,145 @@
+package crawler
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+
+	"github.com/gocolly/colly/v2"
+)
+
+// The fetch engine is a colly Collector whose http.Client runs through
+// collyShim over the recording wire.Transport:
+//
+//	fetch -> Collector.Request -> http.Client (no redirects) -> collyShim -> wire.Transport
+//
+// colly sends the request and reports through its callbacks (headers, body,
+// error); the crawler keeps scheduling, robots, the seen set, redirects and
+// archiving. collyShim exists because colly v2.3.0 gunzips bodies without a
+// bound (TestCollyBackendInflatesGzipUnbounded): the shim decodes the body
+// itself, capped at MaxParse, and marks the response Uncompressed so colly
+// reads those bytes as they are.
+
+// pendingKey is where a fetch's *pending sits in its colly.Context.
+const pendingKey = "crawl.fetch"
+
+// pending is one fetch between Crawler.fetch, collyShim and colly's
+// callbacks, found by the tag header (shim) or the colly.Context (callbacks).
+type pending struct {
+	ctx context.Context // the fetch's own: cancellation aborts it in flight
+	u   *url.URL        // the URL the crawler asked for, exactly
+	f   *fetched
+	got bool // a callback ran
+}
+
+// newCollector builds the collector every fetch goes through. Each option
+// is set again after NewCollector on purpose: colly applies COLLY_*
+// environment variables after the options (COLLY_MAX_BODY_SIZE,
+// COLLY_PARSE_HTTP_ERROR_RESPONSE, COLLY_ALLOWED_DOMAINS, COLLY_CACHE_DIR,
+// COLLY_IGNORE_ROBOTSTXT, ...), and a crawl must not change with the
+// environment it happens to run in. COLLY_FOLLOW_REDIRECTS and
+// COLLY_DISABLE_COOKIES only touch colly's own client, which SetClient
+// replaces.
+func newCollector(client *http.Client, ua string, maxParse int64) *colly.Collector {
+	col := colly.NewCollector()
+	col.Async = false
+	col.IgnoreRobotsTxt = true // robotsFor decides, with the answer archived
+	col.AllowURLRevisit = true // the state's seen set decides
+	col.ParseHTTPErrorResponse = true
+	col.MaxBodySize = int(min(maxParse, int64(int(^uint(0)>>1))))
+	col.MaxDepth, col.MaxRequests = 0, 0
+	col.AllowedDomains, col.DisallowedDomains = nil, nil
+	col.URLFilters, col.DisallowedURLFilters = nil, nil
+	col.CacheDir, col.CacheExpiration = "", 0
+	col.DetectCharset = false
+	col.TraceHTTP = false
+	col.CheckHead = false
+	col.UserAgent = ua
+	col.Headers = nil
+	col.SetClient(client) // no jar, no timeout of colly's; redirects are not followed
+	return col
+}
+
+// collyShim sits between colly's client and the wire transport.
+type collyShim struct {
+	next     http.RoundTripper
+	pending  *sync.Map // tag -> *pending
+	maxParse int64
+	log      *slog.Logger
+}
+
+// RoundTrip gives the request the fetch's own context and URL, then hands
+// colly a body it cannot inflate: for a type that may hold links, the body
+// decoded by decodedBody (gzip/deflate undone, at most MaxParse bytes),
+// with Uncompressed set so colly's backend reads it as it is (colly v2.3.0
+// gunzips whenever Uncompressed is false and Content-Encoding says gzip,
+// with no cap). Other bodies are left to the headers callback, which aborts
+// them unread: the wire transport has recorded them already.
+func (s *collyShim) RoundTrip(req *http.Request) (*http.Response, error) {
+	v, ok := s.pending.Load(req.Header.Get(tagHeader))
+	if !ok {
+		return nil, fmt.Errorf("fetch %s: request without a crawl fetch", req.URL)
+	}
+	p := v.(*pending)
+	// colly's Context is collector-wide; each fetch has its own (StopGrace).
+	// colly re-parses the URL with a WHATWG parser; the crawler's
+	// normalised URL is what goes on the wire and into the archive.
+	out := req.WithContext(p.ctx)
+	out.URL = p.u
+	out.Host = p.u.Host
+	resp, err := s.next.RoundTrip(out)
+	if err != nil {
+		return nil, err
+	}
+	resp.Uncompressed = true
+	if mayHoldLinks(resp.Header.Get("Content-Type")) {
+		body, err := decodedBody(resp, s.maxParse)
+		if err != nil {
+			s.log.Debug("body not decodable", "url", p.u.String(), "err", err)
+		}
+		resp.Body.Close()
+		p.f.body = body
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.ContentLength = int64(len(body))
+	}
+	return resp, nil
+}
+
+// onResponseHeaders takes status and header, and aborts the body read when
+// the type holds no links: colly never holds an image or a 20 MB download.
+func onResponseHeaders(r *colly.Response) {
+	p, ok := r.Ctx.GetAny(pendingKey).(*pending)
+	if !ok {
+		return
+	}
+	p.got = true
+	p.f.status, p.f.header = r.StatusCode, *r.Headers
+	if !mayHoldLinks(p.f.header.Get("Content-Type")) {
+		r.Request.Abort()
+	}
+}
+
+// onError takes a fetch error. With ParseHTTPErrorResponse set, 4xx, 5xx
+// and 2xx >= 203 are responses, not errors; the abort above is ours.
+func onError(r *colly.Response, err error) {
+	if r == nil || r.Ctx == nil || errors.Is(err, colly.ErrAbortedAfterHeaders) {
+		return
+	}
+	p, ok := r.Ctx.GetAny(pendingKey).(*pending)
+	if !ok {
+		return
+	}
+	p.got = true
+	// The transport's error already names the URL and the address.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	p.f.err = err
+}
