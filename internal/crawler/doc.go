@@ -15,9 +15,11 @@
 //     fetches each when its host's turn comes (politeness: Delay between
 //     requests to one host, HostParallel at once per host, 429/503 back
 //     off with Retry-After; the limits hold per host, whichever site asks).
-//  4. The fetch runs through wire.Transport, which records the raw request
-//     and response bytes; the crawler writes them with Writer.WriteExchange
-//     (a FetchError metadata record when no response came back).
+//  4. The fetch is a request of a colly Collector (the fetch engine, see
+//     below) whose client runs over wire.Transport, which records the raw
+//     request and response bytes; the crawler writes them with
+//     Writer.WriteExchange (a FetchError metadata record when no response
+//     came back).
 //  5. Links from the page (page.Parse on the raw body, decompressed with a
 //     cap; page.ParseCSS for style sheets) and a redirect's Location are
 //     normalised, kept in scope (the site's hosts for pages, any host of
@@ -51,15 +53,36 @@
 // State.Payloads keeps payload digests in the state file, so revisit
 // records span crawls (Recrawl).
 //
-// # Why not colly's fetch loop
+// # colly as the fetch engine
 //
-// The issue names gocolly/colly/v2; the crawler uses net/http with the
-// recording transport instead. colly v2.3.0's backend gunzips a
+// Every request, robots.txt included, goes through one colly v2.3.0
+// Collector built in New (engine.go):
+//
+//	fetch -> Collector.Request -> http.Client -> collyShim -> wire.Transport
+//
+// colly sends the request and reports through OnResponseHeaders and OnError;
+// a colly.Context carries the fetch to those callbacks and the tag header
+// carries it to the shim and the wire transport. Scheduling, robots, the
+// seen set, redirects and archiving stay here, so colly's own versions are
+// off: IgnoreRobotsTxt, AllowURLRevisit, a client whose CheckRedirect
+// returns the 3xx (each hop is its own capture, and colly's redirect handler
+// never marks targets visited), ParseHTTPErrorResponse (colly v2.3.0
+// otherwise turns 2xx >= 203, 4xx and 5xx into errors). The options are set
+// again after NewCollector because colly applies COLLY_* environment
+// variables after its options; the crawl does not depend on them.
+//
+// collyShim exists because colly v2.3.0's backend gunzips a
 // Content-Encoding: gzip body with no size cap (its MaxBodySize bounds the
-// compressed bytes only, so a gzip bomb inflates in memory:
-// TestCollyBackendInflatesGzipUnbounded shows 64 KiB becoming 64 MiB), rewrites
-// Response.Body into UTF-8, treats 2xx >= 203 as errors, and has no
-// per-host politeness or persistence. With scheduling, robots, the seen set,
-// redirects and parsing done here, colly would only add client.Do and
-// io.ReadAll, with those hazards on top.
+// compressed bytes only: TestCollyBackendInflatesGzipUnbounded shows 64 KiB
+// becoming 64 MiB). The shim decodes a body that may hold links itself,
+// capped at MaxParse, and sets Response.Uncompressed so colly reads those
+// bytes as they are (TestCollyShimBoundsGzipBomb). The parser gets the
+// shim's bytes, not colly's Response.Body, which colly has rewritten into
+// UTF-8 by then; page.Parse decodes charsets itself from the raw bytes. A
+// body that cannot hold links (images, media, archives) is aborted after
+// the headers, so colly never reads it; the wire transport has recorded it
+// already. The shim also gives each request its fetch's own context
+// (colly's is collector-wide), so a stop cancels fetches in flight within
+// StopGrace, and the crawler's normalised URL (colly re-parses URLs with a
+// WHATWG parser).
 package crawler
