@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	bolt "go.etcd.io/bbolt"
 
 	"crawl/internal/archive"
@@ -252,6 +254,9 @@ func (ix *Index) Close() error {
 	ix.closeMu.Unlock()
 	<-ix.done
 	err := ix.err()
+	if merr := mergeSearch(ix.search); merr != nil && err == nil {
+		err = merr
+	}
 	if cerr := ix.search.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("close search index: %w", cerr)
 	}
@@ -559,4 +564,24 @@ func (b *byteBudget) release(n int64) {
 	b.used -= n
 	b.mu.Unlock()
 	b.cond.Broadcast()
+}
+
+// mergeSearch merges the search index into one segment. bleve's BM25 takes
+// its statistics (document count, average field length) over the segments,
+// deleted documents included until they are merged away, so without this a
+// live index, built in many small batches with pages replaced along the way,
+// would score the same pages differently from a rebuilt one.
+func mergeSearch(idx bleve.Index) error {
+	adv, err := idx.Advanced()
+	if err != nil {
+		return fmt.Errorf("merge search index: %w", err)
+	}
+	s, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return nil
+	}
+	if err := s.ForceMerge(context.Background(), nil); err != nil {
+		return fmt.Errorf("merge search index: %w", err)
+	}
+	return nil
 }
