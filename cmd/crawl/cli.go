@@ -10,6 +10,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"text/tabwriter"
 )
 
@@ -130,7 +131,9 @@ func lookup(name string) *command {
 
 // runCommand0 builds the flag set of c, parses args and runs it.
 func runCommand0(ctx context.Context, c *command, args []string, stdout, stderr io.Writer) error {
-	e := &env{cmd: c, stdout: stdout, stderr: stderr}
+	// Logs and the crawler's progress write to stderr from several
+	// goroutines; run accepts any writer, so serialise them.
+	e := &env{cmd: c, stdout: stdout, stderr: &lockedWriter{w: stderr}}
 	e.fs = newFlagSet(e)
 	// Each command registers its own flags on e.fs, then calls e.parse.
 	return c.run(ctx, e, args)
@@ -225,6 +228,18 @@ Exit status: 0 success, 1 failure (with a one-line cause), 2 usage error.
 `)
 }
 
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
 // stringList is a repeatable string flag.
 type stringList []string
 
@@ -233,6 +248,9 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // isTerminal reports whether w is a terminal, for live progress.
 func isTerminal(w io.Writer) bool {
+	if l, ok := w.(*lockedWriter); ok {
+		w = l.w
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -65,6 +66,13 @@ type discovery struct {
 // Each host goes to onHost (when set) as it is found, so that a zone of a
 // million names is never held whole; only the web hosts are kept.
 func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zones []string, onHost func(discover.Host) error) (*discovery, error) {
+	// A zone of a million names keeps the index writer busy with host
+	// records: collecting garbage twice as often keeps the peak near 290 MB
+	// instead of 330 MB on such a zone, for a few percent of CPU. GOGC, when
+	// set, is the user's choice.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(50))
+	}
 	cfg := f.cfg
 	if cfg.Depth == 0 {
 		cfg.Depth = -1 // --depth 0 means follow nothing; the package's zero means its default
@@ -85,7 +93,23 @@ func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zon
 			writeErr = err
 		}
 	}
+	// Hosts go into the archive in batches (archive.HostBatch lines per
+	// record, fewer when large or when the zone changes): one tiny gzip
+	// member per host made a zone of a million names ten times slower.
 	found := time.Now().UTC()
+	var (
+		lines     []byte // JSON lines of the batch
+		batched   int
+		batchZone string
+	)
+	flush := func() {
+		if batched == 0 {
+			return
+		}
+		_, err := s.writer.WriteMetadata(archive.HostsURI(batchZone), found, archive.ContentTypeLines, lines)
+		keep(err)
+		lines, batched = lines[:0], 0
+	}
 	cfg.OnHost = func(h discover.Host) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -96,10 +120,19 @@ func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zon
 		if onHost != nil {
 			keep(onHost(h))
 		}
-		keep(s.writeMetadata(archive.HostURI(h.Name), found, archive.HostEntry{
+		if batched > 0 && batchZone != h.Zone {
+			flush()
+		}
+		batchZone = h.Zone
+		lines = append(lines, archive.Encode(archive.HostEntry{
 			Name: h.Name, Site: h.Site, Role: h.Role, Delegated: h.Delegated, Addrs: h.Addrs,
 			Zone: h.Zone, Source: h.Source, Nameservers: h.Nameservers, Found: found,
-		}))
+		})...)
+		lines = append(lines, '\n')
+		batched++
+		if batched >= archive.HostBatch || len(lines) >= 256<<10 {
+			flush()
+		}
 	}
 	cfg.OnAttempt = func(a discover.Attempt) {
 		mu.Lock()
@@ -143,6 +176,9 @@ func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zon
 		sum, err = discover.Discover(ctx, cfg, zones...)
 		d.summary = mergeSummary(d.summary, sum)
 	}
+	mu.Lock()
+	flush()
+	mu.Unlock()
 	sort.Slice(d.web, func(i, j int) bool { return d.web[i].Name < d.web[j].Name })
 	if writeErr != nil {
 		return d, fmt.Errorf("write discovery into the archive: %w", writeErr)

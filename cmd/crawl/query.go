@@ -143,7 +143,11 @@ func searchCommand() *command {
 				return err
 			}
 			defer r.Close()
-			hits, err := r.Search(ctx, index.SearchRequest{Query: strings.Join(pos, " "), Host: *host, Limit: *limit})
+			req := index.SearchRequest{Query: strings.Join(pos, " "), Host: *host, Limit: *limit}
+			if !e.json && isTerminal(e.stdout) {
+				req.Style = "ansi"
+			}
+			hits, err := r.Search(ctx, req)
 			if err != nil {
 				return err
 			}
@@ -196,11 +200,11 @@ func reindexCommand() *command {
 			}
 			start := time.Now()
 			st, err := index.Rebuild(ctx, layout, index.Options{Logger: e.log})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stderr, "reindex: %+v in %s\n", st, time.Since(start).Round(time.Millisecond))
-			return nil
+			// Damaged files still leave a rebuilt index of every good
+			// record; the stats say what was read, the error what was not.
+			fmt.Fprintf(e.stderr, "reindex: %d files, %d records, %d pages indexed, %d skipped, %d damaged files, in %s\n",
+				st.Files, st.Records, st.Pages, st.Skipped, len(st.BadFiles), time.Since(start).Round(time.Millisecond))
+			return err
 		},
 	}
 }

@@ -58,7 +58,7 @@ func openSession(ctx context.Context, e *env, o *warcOptions, robots string, wit
 	for _, m := range mended {
 		e.log.Warn("repaired a WARC file left open by an interrupted run", "report", fmt.Sprintf("%+v", m))
 	}
-	ix, err := index.Open(s.layout, index.Options{Logger: e.log})
+	ix, err := index.Open(s.layout, index.Options{Logger: e.log, QueueBytes: 16 << 20})
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@
 package archive
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -38,12 +39,22 @@ func (l Layout) Create() error {
 // Target URI prefixes of crawl's own metadata records.
 const (
 	HostURIPrefix       = "urn:x-crawl:host:"
+	HostsURIPrefix      = "urn:x-crawl:hosts:" // a batch of HostEntry lines found in one zone
 	AttemptURIPrefix    = "urn:x-crawl:attempt:"
 	HostStatusURIPrefix = "urn:x-crawl:host-status:"
 )
 
-// ContentType of crawl's metadata records.
-const ContentType = "application/json"
+// ContentType of crawl's metadata records; ContentTypeLines of the batched
+// host records (one JSON HostEntry per line).
+const (
+	ContentType      = "application/json"
+	ContentTypeLines = "application/x-ndjson"
+)
+
+// HostBatch is how many HostEntry lines one batched record holds at most:
+// a zone of a million names becomes a thousand records, not a million
+// (each record is a gzip member of its own, costly when tiny).
+const HostBatch = 250
 
 // HostEntry is one name discovery found. It mirrors discover.Host, so the
 // index does not depend on the discover package.
@@ -101,6 +112,9 @@ type HostStatus struct {
 // HostURI returns the target URI of a HostEntry record.
 func HostURI(name string) string { return HostURIPrefix + name }
 
+// HostsURI returns the target URI of a batch of HostEntry lines of zone.
+func HostsURI(zone string) string { return HostsURIPrefix + zone }
+
 // HostStatusURI returns the target URI of a HostStatus record.
 func HostStatusURI(name string) string { return HostStatusURIPrefix + name }
 
@@ -108,10 +122,12 @@ func HostStatusURI(name string) string { return HostStatusURIPrefix + name }
 func AttemptURI(zone string) string { return AttemptURIPrefix + zone }
 
 // Kind tells which of crawl's metadata records a target URI names: "host",
-// "attempt", "host-status", or "" for any other URI (a fetch error's URI is
+// "hosts" (a batch), "attempt", "host-status", or "" for any other URI (a fetch error's URI is
 // the URL it failed on).
 func Kind(targetURI string) string {
 	switch {
+	case strings.HasPrefix(targetURI, HostsURIPrefix):
+		return "hosts"
 	case strings.HasPrefix(targetURI, HostURIPrefix):
 		return "host"
 	case strings.HasPrefix(targetURI, AttemptURIPrefix):
@@ -130,6 +146,22 @@ func Encode(v any) []byte {
 		panic(fmt.Sprintf("archive: encode %T: %v", v, err))
 	}
 	return b
+}
+
+// DecodeLines unmarshals the body of a HostsURI record.
+func DecodeLines(body []byte) ([]HostEntry, error) {
+	var hosts []HostEntry
+	for n, line := range bytes.Split(body, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var h HostEntry
+		if err := json.Unmarshal(line, &h); err != nil {
+			return hosts, fmt.Errorf("archive: host line %d: %w", n+1, err)
+		}
+		hosts = append(hosts, h)
+	}
+	return hosts, nil
 }
 
 // Decode unmarshals a metadata body, naming what failed.

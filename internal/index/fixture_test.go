@@ -130,16 +130,22 @@ func writeArchive(t testing.TB, layout archive.Layout, obs warc.Observer) {
 			t.Fatal(err)
 		}
 	}
+	var hosts []byte
 	for _, h := range []archive.HostEntry{
 		{Name: "www.a.test", Site: "a.test", Role: "web", Addrs: []string{"127.0.0.2"}, Zone: "test", Source: "probe"},
 		{Name: "b.test", Site: "b.test", Role: "web", Addrs: []string{"127.0.0.3"}, Zone: "test", Source: "A"},
 		{Name: "c.test", Site: "c.test", Role: "web", Addrs: []string{"127.0.0.4"}, Zone: "test", Source: "A"},
 		{Name: "d.test", Site: "d.test", Role: "web", Addrs: []string{"127.0.0.5"}, Zone: "test", Source: "A"},
 	} {
+		// One batched record, as crawl discover writes them.
 		h.Found = t0
-		meta(archive.HostURI(h.Name), t0, h)
+		hosts = append(hosts, archive.Encode(h)...)
+		hosts = append(hosts, '\n')
 	}
-	// Discovery ran again later and found b.test at a new address.
+	if _, err := w.WriteMetadata(archive.HostsURI("test"), t0, archive.ContentTypeLines, hosts); err != nil {
+		t.Fatal(err)
+	}
+	// Discovery ran again later (a single-host record) and found b.test at a new address.
 	meta(archive.HostURI("b.test"), t0.Add(time.Minute), archive.HostEntry{Name: "b.test", Site: "b.test", Role: "web", Addrs: []string{"127.0.0.33"}, Zone: "test", Source: "A"})
 	meta(archive.AttemptURI("test"), t0, archive.Attempt{Zone: "test", Server: "127.0.0.1:53", Outcome: "transferred", Time: t0})
 

@@ -282,6 +282,7 @@ func (ix *Index) writer() {
 	defer close(ix.done)
 	var (
 		batch   []*entry
+		items   int   // updates in the batch: a batched hosts record counts each host
 		text    int64 // bytes of page text in the batch
 		timer   = time.NewTimer(time.Hour)
 		pending = false
@@ -301,7 +302,7 @@ func (ix *Index) writer() {
 				fail(err)
 			}
 		}
-		batch, text, pending = batch[:0], 0, false
+		batch, items, text, pending = batch[:0], 0, 0, false
 		timer.Stop()
 		// Let go of index.db when idle, or when the lease is over; a
 		// private index (Rebuild's) is held until Close.
@@ -332,11 +333,12 @@ func (ix *Index) writer() {
 			ix.budget.release(j.size)
 			if e != nil {
 				batch = append(batch, e)
+				items += max(1, len(e.hostEntries))
 				if e.page != nil && e.page.doc != nil {
 					text += int64(len(e.page.doc.Text))
 				}
 			}
-			if len(batch) >= ix.opts.BatchSize || text >= batchText {
+			if items >= ix.opts.BatchSize || text >= batchText {
 				commit()
 			} else if !pending {
 				pending = true
@@ -438,6 +440,14 @@ func applyEntries(tx *bolt.Tx, batch []*entry, cache map[string]*hostValue) ([]*
 			}
 			continue
 		}
+		for i := range e.hostEntries {
+			v := &e.hostEntries[i]
+			h, err := host(NormalizeHost(v.Name))
+			if err != nil {
+				return nil, err
+			}
+			h.applyEntry(v, e.date)
+		}
 		if e.host == "" {
 			continue
 		}
@@ -448,11 +458,7 @@ func applyEntries(tx *bolt.Tx, batch []*entry, cache map[string]*hostValue) ([]*
 		hk := []byte(hostKey(e.host))
 		switch {
 		case e.hostEntry != nil:
-			if !e.date.Before(h.Discovered) {
-				v := e.hostEntry
-				h.Site, h.Role, h.Delegated, h.Addrs = v.Site, v.Role, v.Delegated, v.Addrs
-				h.Zone, h.Source, h.Nameservers, h.Discovered = v.Zone, v.Source, v.Nameservers, e.date
-			}
+			h.applyEntry(e.hostEntry, e.date)
 		case e.hostStatus != nil:
 			if !e.date.Before(h.StatusDate) {
 				h.Status, h.StatusError, h.StatusDate = e.hostStatus.Status, e.hostStatus.Error, e.date

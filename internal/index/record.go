@@ -33,11 +33,12 @@ type entry struct {
 	capture *captureValue
 	page    *pageEntry // set for 2xx HTML/text pages and for redirects (links only)
 
-	hostEntry  *archive.HostEntry
-	hostStatus *archive.HostStatus
-	attempt    *archive.Attempt
-	fetchError *archive.FetchError
-	errorID    string // record ID of the fetch error, so a repeat counts once
+	hostEntry   *archive.HostEntry
+	hostEntries []archive.HostEntry // a batched hosts record
+	hostStatus  *archive.HostStatus
+	attempt     *archive.Attempt
+	fetchError  *archive.FetchError
+	errorID     string // record ID of the fetch error, so a repeat counts once
 }
 
 // pageEntry is what a page adds: headlines, links and (if searchable) a
@@ -85,6 +86,12 @@ func decodeMetadata(h warc.Header, uri string, date time.Time, block []byte) (*e
 			v.Name = strings.TrimPrefix(uri, archive.HostURIPrefix)
 		}
 		e.host, e.hostEntry = NormalizeHost(v.Name), &v
+	case "hosts":
+		hosts, err := archive.DecodeLines(block)
+		if err != nil {
+			return nil, fmt.Errorf("metadata %s: %w", uri, err)
+		}
+		e.hostEntries = hosts
 	case "host-status":
 		var v archive.HostStatus
 		if err := archive.Decode(block, &v); err != nil {

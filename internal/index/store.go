@@ -2,6 +2,7 @@ package index
 
 import (
 	"bytes"
+	"crawl/internal/archive"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -249,6 +250,16 @@ type hostValue struct {
 	Errors        int64     `json:"errors,omitempty"`
 	LastError     string    `json:"last_error,omitempty"`
 	LastErrorDate time.Time `json:"last_error_date,omitzero"`
+}
+
+// applyEntry takes what discovery said of the host, unless a later record
+// already did (last one wins by WARC-Date).
+func (h *hostValue) applyEntry(v *archive.HostEntry, date time.Time) {
+	if date.Before(h.Discovered) {
+		return
+	}
+	h.Site, h.Role, h.Delegated, h.Addrs = v.Site, v.Role, v.Delegated, v.Addrs
+	h.Zone, h.Source, h.Nameservers, h.Discovered = v.Zone, v.Source, v.Nameservers, date
 }
 
 // status derives the host's crawl state: the last HostStatus wins; without
