@@ -28,6 +28,7 @@ but quick (--delay 20ms), since the servers are our own.`,
 }
 
 func runDemo(ctx context.Context, e *env, args []string) error {
+	df := e.discoverFlags()
 	cfg := e.crawlFlags()
 	cfg.Delay = 20 * time.Millisecond
 	e.fs.Lookup("delay").DefValue = cfg.Delay.String()
@@ -58,9 +59,8 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		wd.Nameserver(), wd.TLD()+".", len(wd.Sites()))
 	fmt.Fprintf(e.stdout, "Running the main job into %s …\n\n", e.archive)
 
-	df := &discoverFlags{labels: "www"}
 	df.cfg.Port = wd.DNSPort()
-	df.ns = stringList{wd.Nameserver()}
+	df.ns = append(df.ns, wd.Nameserver())
 	cfg.ConnectTo = append(cfg.ConnectTo, wd.ConnectTo()...)
 	res, err := runMainJob(ctx, e, df, cfg, w, []string{wd.TLD()})
 	if err != nil {

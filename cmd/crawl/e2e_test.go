@@ -292,3 +292,29 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 }
+
+// TestDemo runs `crawl demo` as a newcomer would and checks that it found and
+// captured the world and says so.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crawls the whole local world")
+	}
+	stdout, stderr, status := runCLI(t, "demo", "--archive", t.TempDir(), "--delay", "0")
+	if status != 0 {
+		t.Fatalf("demo: exit status %d\n%s", status, stderr)
+	}
+	for _, want := range []string{
+		"Found:    35 zones (7 transferred, 28 refused a transfer and were probed)",
+		"from 27 sites",
+		"Search \"서울\": 3 best hits",
+		"Search \"stations\": 3 best hits",
+		"headlines --archive",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "Captured: 0 pages") {
+		t.Errorf("demo captured nothing:\n%s", stdout)
+	}
+}
