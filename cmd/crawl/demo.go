@@ -115,7 +115,7 @@ func printDemoSummary(ctx context.Context, e *env, res *runResult, took time.Dur
 		}
 		fmt.Fprintf(out, "\nSearch %q: %d best hits\n", q, len(hits))
 		for _, h := range hits {
-			fmt.Fprintf(out, "  %.2f  %s\n        %s\n", h.Score, h.URL, clip(strings.Join(strings.Fields(h.Snippet), " "), 90))
+			fmt.Fprintf(out, "  %.2f  %s\n        %s\n", h.Score, h.URL, clip(strings.Join(strings.Fields(plainSnippet(h.Snippet)), " "), 90))
 		}
 	}
 	self := "go run ./cmd/crawl"

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"strings"
 	"text/tabwriter"
 )
@@ -63,6 +64,13 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// plainSnippet turns a search snippet (an HTML fragment with <mark>) into
+// plain text for a table: marks become «», entities their characters.
+func plainSnippet(s string) string {
+	s = strings.NewReplacer("<mark>", "«", "</mark>", "»").Replace(s)
+	return html.UnescapeString(s)
 }
 
 // humanBytes formats a byte count for people.

@@ -153,7 +153,11 @@ func searchCommand() *command {
 			}
 			p := e.rows("score", "url", "title", "snippet")
 			for _, h := range hits {
-				p.add(h, fmt.Sprintf("%.3f", h.Score), h.URL, clip(h.Title, 40), clip(h.Snippet, 80))
+				snippet := h.Snippet
+				if req.Style != "ansi" {
+					snippet = plainSnippet(snippet)
+				}
+				p.add(h, fmt.Sprintf("%.3f", h.Score), h.URL, clip(h.Title, 40), clip(snippet, 80))
 			}
 			return p.flush()
 		},
