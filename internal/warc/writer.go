@@ -324,18 +324,15 @@ func (w *Writer) WriteExchange(ex Exchange) (ExchangeResult, error) {
 		orig, revisit = lookupOriginal(w.dedupe, respA.payloadDigest)
 	}
 
-	reqH := Header{
-		{"WARC-Type", TypeRequest},
-		{"WARC-Record-ID", reqID},
-		{"WARC-Date", dateStr},
-		{"WARC-Target-URI", ex.TargetURI},
+	// Both records of a pair open alike, each pointing at the other.
+	opening := func(typ, id, other string) Header {
+		h := Header{{"WARC-Type", typ}, {"WARC-Record-ID", id}, {"WARC-Date", dateStr}, {"WARC-Target-URI", ex.TargetURI}}
+		if ex.IP != "" {
+			h = append(h, Field{"WARC-IP-Address", ex.IP})
+		}
+		return append(h, Field{"WARC-Concurrent-To", other}, Field{"WARC-Warcinfo-ID", w.infoID})
 	}
-	if ex.IP != "" {
-		reqH = append(reqH, Field{"WARC-IP-Address", ex.IP})
-	}
-	reqH = append(reqH,
-		Field{"WARC-Concurrent-To", respID},
-		Field{"WARC-Warcinfo-ID", w.infoID},
+	reqH := append(opening(TypeRequest, reqID, respID),
 		Field{"Content-Type", ContentTypeHTTPRequest},
 		Field{"WARC-Block-Digest", reqA.blockDigest},
 		Field{"Content-Length", itoa(ex.Request.Size())},
@@ -349,18 +346,7 @@ func (w *Writer) WriteExchange(ex Exchange) (ExchangeResult, error) {
 		if err != nil {
 			return res, fmt.Errorf("archive %s: %w", ex.TargetURI, err)
 		}
-		respH = Header{
-			{"WARC-Type", TypeRevisit},
-			{"WARC-Record-ID", respID},
-			{"WARC-Date", dateStr},
-			{"WARC-Target-URI", ex.TargetURI},
-		}
-		if ex.IP != "" {
-			respH = append(respH, Field{"WARC-IP-Address", ex.IP})
-		}
-		respH = append(respH,
-			Field{"WARC-Concurrent-To", reqID},
-			Field{"WARC-Warcinfo-ID", w.infoID},
+		respH = append(opening(TypeRevisit, respID, reqID),
 			Field{"WARC-Profile", ProfileIdenticalPayload},
 		)
 		if orig.RecordID != "" {
@@ -376,18 +362,7 @@ func (w *Writer) WriteExchange(ex Exchange) (ExchangeResult, error) {
 			Field{"Content-Length", itoa(respBlock.Size())},
 		)
 	} else {
-		respH = Header{
-			{"WARC-Type", TypeResponse},
-			{"WARC-Record-ID", respID},
-			{"WARC-Date", dateStr},
-			{"WARC-Target-URI", ex.TargetURI},
-		}
-		if ex.IP != "" {
-			respH = append(respH, Field{"WARC-IP-Address", ex.IP})
-		}
-		respH = append(respH,
-			Field{"WARC-Concurrent-To", reqID},
-			Field{"WARC-Warcinfo-ID", w.infoID},
+		respH = append(opening(TypeResponse, respID, reqID),
 			Field{"Content-Type", ContentTypeHTTPResponse},
 			Field{"WARC-Block-Digest", respA.blockDigest},
 		)
