@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,22 +12,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// writeDelegations is zonegen.Write (cmd/zonegen cannot be imported): N
-// delegations with in-bailiwick glue, every fourth with AAAA glue and DS.
-func writeDelegations(w io.Writer, zone string, n int) error {
-	zone = strings.TrimSuffix(zone, ".") + "."
-	fmt.Fprintf(w, "$ORIGIN %s\n$TTL 86400\n@ SOA ns1 hostmaster 2026112301 10800 3600 604800 3600\n@ NS ns1\n@ NS ns2\nns1 A 192.0.2.1\nns2 A 192.0.2.2\nwww A 192.0.2.80\n", zone)
-	for i := range n {
-		fmt.Fprintf(w, "d%d NS ns1.d%d\nd%d NS ns.hoster.example.\nns1.d%d A 10.%d.%d.%d\n", i, i, i, i, i>>16&255, i>>8&255, i&255)
-		if i%4 == 0 {
-			fmt.Fprintf(w, "ns1.d%d AAAA 2001:db8::%x:%x\nd%d DS 12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n", i, i>>16, i&0xffff, i)
-		}
-	}
-	_, err := fmt.Fprintf(w, "@ SOA ns1 hostmaster 2026112301 10800 3600 604800 3600\n")
-	return err
-}
+	"crawl/internal/zonegen"
+)
 
 // peakHeap samples the heap in use until stop is closed.
 func peakHeap(stop <-chan struct{}) *atomic.Uint64 {
@@ -63,7 +49,7 @@ func BenchmarkZoneFile(b *testing.B) {
 				b.Fatal(err)
 			}
 			w := bufio.NewWriterSize(f, 1<<20)
-			if err := writeDelegations(w, "test", n); err != nil {
+			if err := zonegen.Write(w, "test", n); err != nil {
 				b.Fatal(err)
 			}
 			if err := w.Flush(); err != nil {
@@ -163,7 +149,7 @@ func BenchmarkLiveTree(b *testing.B) {
 func BenchmarkTransfer(b *testing.B) {
 	const n = 50_000
 	var text strings.Builder
-	if err := writeDelegations(&text, "big", n); err != nil {
+	if err := zonegen.Write(&text, "big", n); err != nil {
 		b.Fatal(err)
 	}
 	rrs := parseZoneText(b, "big", text.String())

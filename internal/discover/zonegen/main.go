@@ -1,7 +1,5 @@
-// Command zonegen writes a large synthetic zone for measuring discovery:
-// a TLD-like zone of N delegations, each with an in-bailiwick nameserver
-// and its glue (every fourth also with IPv6 glue and a DS record) plus a
-// shared out-of-bailiwick nameserver, as national zones look.
+// Command zonegen writes a large synthetic zone for measuring discovery
+// (see package crawl/internal/zonegen) on stdout.
 //
 //	go run ./internal/discover/zonegen -n 1000000 -zone test > /tmp/big.zone
 //	/usr/bin/time -v crawl discover --zone-file /tmp/big.zone ...
@@ -11,9 +9,9 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"strings"
+
+	"crawl/internal/zonegen"
 )
 
 func main() {
@@ -21,7 +19,7 @@ func main() {
 	zone := flag.String("zone", "test", "zone apex")
 	flag.Parse()
 	w := bufio.NewWriterSize(os.Stdout, 1<<20)
-	if err := Write(w, *zone, *n); err != nil {
+	if err := zonegen.Write(w, *zone, *n); err != nil {
 		fmt.Fprintln(os.Stderr, "zonegen:", err)
 		os.Exit(1)
 	}
@@ -29,19 +27,4 @@ func main() {
 		fmt.Fprintln(os.Stderr, "zonegen:", err)
 		os.Exit(1)
 	}
-}
-
-// Write writes the zone. It is copied in the discover package's benchmark
-// (a main package cannot be imported); keep the two alike.
-func Write(w io.Writer, zone string, n int) error {
-	zone = strings.TrimSuffix(zone, ".") + "."
-	fmt.Fprintf(w, "$ORIGIN %s\n$TTL 86400\n@ SOA ns1 hostmaster 2026112301 10800 3600 604800 3600\n@ NS ns1\n@ NS ns2\nns1 A 192.0.2.1\nns2 A 192.0.2.2\nwww A 192.0.2.80\n", zone)
-	for i := range n {
-		fmt.Fprintf(w, "d%d NS ns1.d%d\nd%d NS ns.hoster.example.\nns1.d%d A 10.%d.%d.%d\n", i, i, i, i, i>>16&255, i>>8&255, i&255)
-		if i%4 == 0 {
-			fmt.Fprintf(w, "ns1.d%d AAAA 2001:db8::%x:%x\nd%d DS 12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n", i, i>>16, i&0xffff, i)
-		}
-	}
-	_, err := fmt.Fprintf(w, "@ SOA ns1 hostmaster 2026112301 10800 3600 604800 3600\n")
-	return err
 }
