@@ -71,6 +71,10 @@ func usagef(cmd *command, format string, args ...any) error {
 // errHelp is returned after help was printed on request: exit status 0.
 var errHelp = errors.New("help shown")
 
+// errInterrupted ends a run stopped by a signal: exit status 130, as a
+// shell reports SIGINT, so that scripts know the work is not finished.
+var errInterrupted = errors.New("interrupted: run the same command again to resume")
+
 // exitStatus prints err's one-line cause and maps it to the exit status:
 // 0 success, 2 usage error, 1 any other failure.
 func exitStatus(err error, stderr io.Writer) int {
@@ -78,6 +82,9 @@ func exitStatus(err error, stderr io.Writer) int {
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return 0
+	case errors.Is(err, errInterrupted):
+		fmt.Fprintf(stderr, "crawl: %v\n", err)
+		return 130
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "crawl: %s\n", ue.msg)
 		if ue.cmd != nil {

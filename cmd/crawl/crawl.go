@@ -122,6 +122,9 @@ func crawlSites(ctx context.Context, e *env, s *session, cfg *crawler.Config, w 
 		return nil, usagef(e.cmd, "%v", err)
 	}
 	sum, err := cr.Run(ctx, sites)
+	if err == nil && sum.Stopped && ctx.Err() != nil {
+		err = errInterrupted
+	}
 	return &sum, err
 }
 
