@@ -152,7 +152,7 @@ func printCrawlSummary(e *env, sum *crawler.Summary) {
 	if sum.Stopped {
 		stopped = " (stopped: run the same command again to resume)"
 	}
-	fmt.Fprintf(e.stderr, "crawl: %d sites, %d pages, %s, %d fetch errors in %s%s\n",
+	fmt.Fprintf(e.stderr, "crawl: %d sites, %d responses (robots.txt included), %s, %d fetch errors in %s%s\n",
 		len(sum.Sites), sum.Pages, humanBytes(sum.Bytes), sum.Errors, sum.Elapsed.Round(1e7), stopped)
 }
 

@@ -83,7 +83,7 @@ func printDemoSummary(ctx context.Context, e *env, res *runResult, took time.Dur
 	fmt.Fprintf(out, "\nFound:    %d zones (%d transferred, %d refused a transfer and were probed), %d hosts, %d of them web hosts\n",
 		d.Zones, d.Transferred, d.Probed, d.Hosts, d.Roles["web"])
 	c := res.crawl
-	fmt.Fprintf(out, "Captured: %d pages from %d sites, %s, %d fetch errors, in %s\n",
+	fmt.Fprintf(out, "Captured: %d responses (pages, requisites, robots.txt) from %d sites, %s, %d fetch errors, in %s\n",
 		c.Pages, len(c.Sites), humanBytes(c.Bytes), c.Errors, took.Round(100*time.Millisecond))
 	fmt.Fprintf(out, "Written:  %d WARC files (%s) in %s\n", len(files), humanBytes(warcBytes), layout.WARCDir())
 

@@ -49,6 +49,10 @@ func TestDiscoverTwice(t *testing.T) {
 	if again, _ := os.ReadDir(filepath.Join(dir, "zones")); len(again) != len(zones) || len(zones) != 7 {
 		t.Errorf("zone files: %d, then %d; want the 7 transferred zones once", len(zones), len(again))
 	}
+	if _, stderr, status := runCLI(t, "captures", "--archive", dir, "nosuch.test"); status != 1 ||
+		strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.Contains(stderr, "unknown host") {
+		t.Errorf("captures of an unknown host: status %d, stderr %q; want one line naming it unknown", status, stderr)
+	}
 	if n := strings.Count(first, "\n"); n != 70 {
 		t.Errorf("discover printed %d hosts, want the world's 70", n)
 	}

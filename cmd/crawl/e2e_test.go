@@ -314,7 +314,7 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout)
 		}
 	}
-	if strings.Contains(stdout, "Captured: 0 pages") {
+	if strings.Contains(stdout, "Captured: 0 responses") {
 		t.Errorf("demo captured nothing:\n%s", stdout)
 	}
 }
