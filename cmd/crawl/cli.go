@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crawl/internal/crawler"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,8 +15,9 @@ import (
 	"text/tabwriter"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "0.1.0-dev"
+// version names crawl in warcinfo records, the User-Agent and `crawl
+// version`; a release build may set it with -ldflags "-X main.version=…".
+var version = crawler.Version
 
 // command is one subcommand of crawl.
 type command struct {

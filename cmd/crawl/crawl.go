@@ -114,6 +114,12 @@ func crawlSites(ctx context.Context, e *env, s *session, cfg *crawler.Config, w 
 	c.State = s.state
 	c.Writer = s.writer
 	c.Contact = w.contact
+	if c.UserAgent == "" {
+		c.UserAgent = "crawl/" + version
+		if c.Contact != "" {
+			c.UserAgent += " (+" + c.Contact + ")"
+		}
+	}
 	c.Logger = e.log
 	c.Progress = e.stderr
 	c.ProgressIsTerminal = isTerminal(e.stderr)

@@ -12,7 +12,7 @@ import (
 )
 
 // Version names the crawler in the default User-Agent.
-const Version = "0.1"
+const Version = "0.1.0"
 
 // Recorder is where captures go: *warc.Writer implements it. WriteExchange
 // must be safe for concurrent use.
