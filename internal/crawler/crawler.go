@@ -2,9 +2,9 @@ package crawler
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -598,7 +598,7 @@ func (c *Crawler) finish(sc *siteCrawl, comp *completion, f *fetched) error {
 		t.Failed = c.polite.failed(h)
 	}
 	var err error
-	comp.recBytes, err = marshalRecord(sc.rec)
+	comp.recBytes, err = json.Marshal(sc.rec)
 	sc.mu.Unlock()
 	if err != nil {
 		return err
@@ -928,35 +928,4 @@ func mayHoldLinks(contentType string) bool {
 		return true
 	}
 	return false
-}
-
-// decodedBody reads a response body (already cut at MaxBody by the
-// transport) and undoes gzip or deflate content coding, never producing more
-// than limit bytes: a gzip bomb stops there.
-func decodedBody(resp *http.Response, limit int64) ([]byte, error) {
-	var r io.Reader = resp.Body
-	var closeDec func() error
-	switch strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))) {
-	case "", "identity":
-	case "gzip", "x-gzip":
-		zr, err := newGzipReader(resp.Body)
-		if err != nil {
-			return nil, fmt.Errorf("gzip: %w", err)
-		}
-		r, closeDec = zr, zr.Close
-	case "deflate":
-		zr := newDeflateReader(resp.Body)
-		r, closeDec = zr, zr.Close
-	default:
-		return nil, fmt.Errorf("content coding %q not decoded", resp.Header.Get("Content-Encoding"))
-	}
-	if closeDec != nil {
-		defer closeDec()
-	}
-	body, err := io.ReadAll(io.LimitReader(r, limit))
-	if err != nil && len(body) > 0 {
-		// A truncated or broken body still yields the links before the break.
-		return body, nil
-	}
-	return body, err
 }

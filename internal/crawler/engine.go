@@ -3,6 +3,7 @@ package crawler
 import (
 	"bytes"
 	"context"
+	"crawl/internal/wire"
 	"errors"
 	"fmt"
 	"io"
@@ -99,7 +100,7 @@ func (s *collyShim) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp.Uncompressed = true
 	if mayHoldLinks(resp.Header.Get("Content-Type")) {
-		body, err := decodedBody(resp, s.maxParse)
+		body, err := wire.ReadDecoded(resp, s.maxParse)
 		if err != nil {
 			s.log.Debug("body not decodable", "url", p.u.String(), "err", err)
 		}

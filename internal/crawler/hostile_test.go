@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"crawl/internal/archive"
+	"crawl/internal/wire"
 )
 
 // rawServer answers on a loopback port with hand-written bytes, for the
@@ -220,7 +221,7 @@ func TestHostileServers(t *testing.T) {
 func TestDecodedBodyBoundsGzipBomb(t *testing.T) {
 	bomb := gzipBomb(t)
 	resp := &http.Response{Header: http.Header{"Content-Encoding": {"gzip"}}, Body: io.NopCloser(bytes.NewReader(bomb))}
-	body, err := decodedBody(resp, 1<<20)
+	body, err := wire.ReadDecoded(resp, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,7 @@
 package crawler
 
 import (
-	"compress/flate"
-	"compress/gzip"
-	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -120,9 +116,3 @@ func (c *Crawler) printSummary(sum Summary) {
 	}
 	fmt.Fprintf(w, "%d sites, %d captures, %s, %d errors in %s%s\n", len(sum.Sites), sum.Pages, humanBytes(sum.Bytes), sum.Errors, sum.Elapsed.Truncate(time.Millisecond), stopped)
 }
-
-func marshalRecord(rec *siteRecord) ([]byte, error) { return json.Marshal(rec) }
-
-func newGzipReader(r io.Reader) (*gzip.Reader, error) { return gzip.NewReader(r) }
-
-func newDeflateReader(r io.Reader) io.ReadCloser { return flate.NewReader(r) }

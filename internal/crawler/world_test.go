@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"crawl/internal/page"
+	"crawl/internal/wire"
 	"crawl/internal/world"
 )
 
@@ -210,7 +211,7 @@ func TestCrawlWorld(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		body, err := decodedBody(resp, 1<<20)
+		body, err := wire.ReadDecoded(resp, 1<<20)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,12 +3,8 @@ package index
 import (
 	"bufio"
 	"bytes"
-	"compress/flate"
-	"compress/gzip"
-	"compress/zlib"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -21,6 +17,7 @@ import (
 	"crawl/internal/archive"
 	"crawl/internal/page"
 	"crawl/internal/warc"
+	"crawl/internal/wire"
 )
 
 // entry is what one WARC record contributes to the index. It is decoded
@@ -206,7 +203,7 @@ func decodeCapture(loc warc.Location, h warc.Header, revisit bool, uri string, d
 		return e, nil
 	}
 	defer resp.Body.Close()
-	body, err := readBody(resp, opts.MaxBody)
+	body, err := wire.ReadDecoded(resp, opts.MaxBody)
 	if err != nil {
 		opts.Logger.Debug("index: body not decoded", "url", uri, "err", err)
 		return e, nil
@@ -251,44 +248,6 @@ func decodeCapture(loc warc.Location, h warc.Header, revisit bool, uri string, d
 	e.page = p
 	_ = blockCut // a cut block still yields the text read so far
 	return e, nil
-}
-
-// readBody reads the de-chunked entity body and undoes its content coding,
-// at most max bytes of the decoded result. A body cut short (a truncated
-// capture) gives what was there.
-func readBody(resp *http.Response, max int64) ([]byte, error) {
-	var r io.Reader = resp.Body
-	switch strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))) {
-	case "", "identity":
-	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(resp.Body)
-		if err != nil {
-			return nil, fmt.Errorf("gzip body: %w", err)
-		}
-		defer zr.Close()
-		r = zr
-	case "deflate":
-		// "deflate" is zlib-wrapped by the RFC, raw deflate in practice
-		// on some servers: peek at the zlib header.
-		br := bufio.NewReader(resp.Body)
-		if hdr, err := br.Peek(2); err == nil && hdr[0]&0x0f == 8 && (uint16(hdr[0])<<8|uint16(hdr[1]))%31 == 0 {
-			zr, err := zlib.NewReader(br)
-			if err != nil {
-				return nil, fmt.Errorf("deflate body: %w", err)
-			}
-			defer zr.Close()
-			r = zr
-		} else {
-			r = flate.NewReader(br)
-		}
-	default:
-		return nil, fmt.Errorf("content coding %q not supported", resp.Header.Get("Content-Encoding"))
-	}
-	body, err := io.ReadAll(io.LimitReader(r, max))
-	if err != nil && len(body) == 0 {
-		return nil, err
-	}
-	return body, nil
 }
 
 // NormalizeHost makes a host name comparable: lowercase ASCII (punycode for

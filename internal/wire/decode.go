@@ -101,3 +101,19 @@ func (d *decodedBody) Close() error {
 	errs = append(errs, d.body.Close())
 	return errors.Join(errs...)
 }
+
+// ReadDecoded reads resp's body for a parser: its content coding undone,
+// at most limit bytes (a longer body, or a gzip bomb, is cut there without
+// error), and a body that breaks off gives what came before the break.
+func ReadDecoded(resp *http.Response, limit int64) ([]byte, error) {
+	rc, err := DecodedBody(resp, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	body, err := io.ReadAll(rc)
+	if err != nil && (errors.Is(err, ErrDecodedTooLarge) || len(body) > 0) {
+		return body, nil
+	}
+	return body, err
+}

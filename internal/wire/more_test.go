@@ -302,3 +302,39 @@ func TestCallerCancelEndsExchange(t *testing.T) {
 		t.Errorf("body %q", body)
 	}
 }
+
+func TestReadDecoded(t *testing.T) {
+	text := repeat(3000)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	io.WriteString(zw, text[:1500])
+	zw.Flush() // what is flushed decodes even if the rest never comes
+	flushed := gz.Len()
+	io.WriteString(zw, text[1500:])
+	zw.Close()
+	cases := []struct {
+		name, coding, body string
+		limit              int64
+		want               string
+		wantErr            bool
+	}{
+		{"plain", "", text, 1 << 20, text, false},
+		{"gzip", "gzip", gz.String(), 1 << 20, text, false},
+		{"longer than limit is cut without error", "gzip", gz.String(), 100, text[:100], false},
+		{"broken gzip keeps what came before", "gzip", gz.String()[:flushed+2], 1 << 20, text[:1500], false},
+		{"not gzip at all", "gzip", "plain text", 1 << 20, "", true},
+		{"unknown coding", "br", text, 1 << 20, "", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := &http.Response{Header: http.Header{"Content-Encoding": {tc.coding}}, Body: io.NopCloser(strings.NewReader(tc.body))}
+			got, err := ReadDecoded(resp, tc.limit)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("error %v, want error %v", err, tc.wantErr)
+			}
+			if string(got) != tc.want {
+				t.Errorf("got %d bytes, want %d", len(got), len(tc.want))
+			}
+		})
+	}
+}
