@@ -15,9 +15,9 @@ import (
 	"text/tabwriter"
 )
 
-// version names crawl in warcinfo records, the User-Agent and `crawl
-// version`; a release build may set it with -ldflags "-X main.version=…".
-var version = crawler.Version
+// version names crawl in warcinfo records and `crawl version`; the crawler
+// names itself with the same in its default User-Agent.
+const version = crawler.Version
 
 // command is one subcommand of crawl.
 type command struct {
@@ -188,6 +188,15 @@ func (e *env) parse(args []string) ([]string, error) {
 	}
 	e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	return positional, nil
+}
+
+// parseNone parses the flags of a command that takes no arguments.
+func (e *env) parseNone(args []string) error {
+	pos, err := e.parse(args)
+	if err == nil && len(pos) != 0 {
+		err = usagef(e.cmd, "%s takes no arguments", e.cmd.name)
+	}
+	return err
 }
 
 func (e *env) printUsage(w io.Writer) {

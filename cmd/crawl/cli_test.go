@@ -5,6 +5,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"crawl/internal/index"
 )
 
 // runCLI runs the program in-process and returns stdout, stderr and the exit status.
@@ -34,6 +36,7 @@ func TestUsageAndExitStatus(t *testing.T) {
 		{"unknown flag", []string{"hosts", "--frob"}, 2, "", "flag provided but not defined: -frob"},
 		{"bad duration", []string{"crawl", "--delay", "soon"}, 2, "", "invalid value \"soon\""},
 		{"discover needs a zone", []string{"discover", "--archive", archive}, 2, "", "name a ZONE or give --zone-file"},
+		{"hosts takes no arguments", []string{"hosts", "x", "--archive", archive}, 2, "", "hosts takes no arguments"},
 		{"captures needs one host", []string{"captures", "--archive", archive}, 2, "", "name exactly one HOST"},
 		{"empty archive is a failure", []string{"hosts", "--archive", archive}, 1, "", "crawl: "},
 		{"cdx of an empty archive", []string{"cdx", "--archive", archive}, 1, "", "no WARC files"},
@@ -71,5 +74,38 @@ func TestFlagsAfterArguments(t *testing.T) {
 	}
 	if got := strings.Join(pos, " "); got != "a b --c" {
 		t.Errorf("positional %q, want %q", got, "a b --c")
+	}
+}
+
+func TestSitesFromTargets(t *testing.T) {
+	known := []index.HostRow{
+		{Host: "friend.com.test", Addrs: []string{"127.1.0.10"}},
+		{Host: "xn--og5b13x.com.test", Addrs: []string{"127.1.0.20"}},
+	}
+	e := &env{cmd: &command{name: "crawl"}}
+	tests := []struct {
+		target, site, addrs, seed string
+	}{
+		{"Friend.COM.test.", "friend.com.test", "127.1.0.10", ""},
+		{"HTTP://Friend.Com.Test:80/a/../b#frag", "friend.com.test", "127.1.0.10", "http://friend.com.test/b"},
+		{"평양.com.test", "xn--og5b13x.com.test", "127.1.0.20", ""},
+		{"http://평양.com.test/", "xn--og5b13x.com.test", "127.1.0.20", "http://xn--og5b13x.com.test/"},
+		{"unknown.test", "unknown.test", "", ""},
+	}
+	for _, tc := range tests {
+		sites, err := sitesFromTargets(e, []string{tc.target}, known)
+		if err != nil {
+			t.Errorf("%s: %v", tc.target, err)
+			continue
+		}
+		s := sites[0]
+		if s.Name != tc.site || strings.Join(s.Hosts[0].Addrs, ",") != tc.addrs || strings.Join(s.Seeds, ",") != tc.seed {
+			t.Errorf("%s: site %s addrs %v seeds %v; want %s %s %q", tc.target, s.Name, s.Hosts[0].Addrs, s.Seeds, tc.site, tc.addrs, tc.seed)
+		}
+	}
+	for _, bad := range []string{"ftp://friend.com.test/", "friend.com.test/path", "http://"} {
+		if _, err := sitesFromTargets(e, []string{bad}, known); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }

@@ -87,7 +87,7 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	s, err := openSession(ctx, e, w, robotsPolicy(cfg), true)
+	s, err := openSession(e, w, robotsPolicy(cfg), true)
 	if err != nil {
 		return err
 	}
@@ -114,12 +114,6 @@ func crawlSites(ctx context.Context, e *env, s *session, cfg *crawler.Config, w 
 	c.State = s.state
 	c.Writer = s.writer
 	c.Contact = w.contact
-	if c.UserAgent == "" {
-		c.UserAgent = "crawl/" + version
-		if c.Contact != "" {
-			c.UserAgent += " (+" + c.Contact + ")"
-		}
-	}
 	c.Logger = e.log
 	c.Progress = e.stderr
 	c.ProgressIsTerminal = isTerminal(e.stderr)
@@ -220,10 +214,15 @@ func sitesFromTargets(e *env, targets []string, known []index.HostRow) ([]crawle
 			if err != nil {
 				return nil, usagef(e.cmd, "%q: %v", t, err)
 			}
-			host, seed = u.Hostname(), norm
+			nu, _ := url.Parse(norm) // Normalize's output always parses
+			host, seed = nu.Hostname(), norm
 		} else {
-			host = strings.TrimSuffix(strings.ToLower(t), ".")
-			if host == "" || strings.ContainsAny(host, "/?# ") {
+			if strings.ContainsAny(t, "/?# ") {
+				return nil, usagef(e.cmd, "%q is neither a host name nor a URL", t)
+			}
+			// Hosts are keyed as discovery writes them: lowercase A-labels.
+			host = index.NormalizeHost(t)
+			if host == "" {
 				return nil, usagef(e.cmd, "%q is neither a host name nor a URL", t)
 			}
 		}

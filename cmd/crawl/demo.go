@@ -33,12 +33,8 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	cfg.Delay = 20 * time.Millisecond
 	e.fs.Lookup("delay").DefValue = cfg.Delay.String()
 	w := e.warcFlags()
-	pos, err := e.parse(args)
-	if err != nil {
+	if err := e.parseNone(args); err != nil {
 		return err
-	}
-	if len(pos) != 0 {
-		return usagef(e.cmd, "demo takes no arguments")
 	}
 	archiveSet := false
 	e.fs.Visit(func(f *flag.Flag) { archiveSet = archiveSet || f.Name == "archive" })

@@ -58,7 +58,6 @@ func (e *env) discoverFlags() *discoverFlags {
 // discovery is the outcome of one discover step.
 type discovery struct {
 	web     []discover.Host // the web hosts, to crawl; other roles are only streamed
-	hosts   int
 	summary discover.Summary
 }
 
@@ -113,7 +112,6 @@ func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zon
 	cfg.OnHost = func(h discover.Host) {
 		mu.Lock()
 		defer mu.Unlock()
-		d.hosts++
 		if h.Role == discover.RoleWeb {
 			d.web = append(d.web, h)
 		}
@@ -183,7 +181,7 @@ func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zon
 	if writeErr != nil {
 		return d, fmt.Errorf("write discovery into the archive: %w", writeErr)
 	}
-	if err == nil && d.hosts == 0 {
+	if err == nil && d.summary.Hosts == 0 {
 		err = discover.ErrNothingFound
 	}
 	return d, err
@@ -213,7 +211,7 @@ func runDiscover(ctx context.Context, e *env, args []string) error {
 	if len(zones) == 0 && len(f.zoneFiles) == 0 {
 		return usagef(e.cmd, "name a ZONE or give --zone-file")
 	}
-	s, err := openSession(ctx, e, w, "", false)
+	s, err := openSession(e, w, "", false)
 	if err != nil {
 		return err
 	}

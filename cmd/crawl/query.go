@@ -35,7 +35,7 @@ func hostQuery(name, summary string, flags func(e *env), run func(ctx context.Co
 			return err
 		}
 		defer r.Close()
-		return run(ctx, e, r, strings.TrimSuffix(strings.ToLower(pos[0]), "."))
+		return run(ctx, e, r, pos[0]) // the index normalises host names
 	}
 	return c
 }
@@ -46,12 +46,8 @@ func hostsCommand() *command {
 		summary: "list the hosts in the archive with their crawl status",
 		detail:  "Works while a crawl is running. Status: pending, partial, done or failed.",
 		run: func(ctx context.Context, e *env, args []string) error {
-			pos, err := e.parse(args)
-			if err != nil {
+			if err := e.parseNone(args); err != nil {
 				return err
-			}
-			if len(pos) != 0 {
-				return usagef(e.cmd, "hosts takes no arguments")
 			}
 			r, err := openReader(e)
 			if err != nil {
@@ -170,12 +166,8 @@ func cdxCommand() *command {
 		summary: "print a CDXJ index of every WARC file in the archive",
 		detail:  "Lines are 'SURT-key timestamp {json}', sorted bytewise, as pywb writes them.",
 		run: func(ctx context.Context, e *env, args []string) error {
-			pos, err := e.parse(args)
-			if err != nil {
+			if err := e.parseNone(args); err != nil {
 				return err
-			}
-			if len(pos) != 0 {
-				return usagef(e.cmd, "cdx takes no arguments")
 			}
 			files, err := warcFiles(archive.Layout{Root: e.archive})
 			if err != nil {
@@ -191,12 +183,8 @@ func reindexCommand() *command {
 		name:    "reindex",
 		summary: "rebuild the index and the search index from the archive's WARC files",
 		run: func(ctx context.Context, e *env, args []string) error {
-			pos, err := e.parse(args)
-			if err != nil {
+			if err := e.parseNone(args); err != nil {
 				return err
-			}
-			if len(pos) != 0 {
-				return usagef(e.cmd, "reindex takes no arguments")
 			}
 			layout := archive.Layout{Root: e.archive}
 			if _, err := warcFiles(layout); err != nil {

@@ -1,12 +1,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
-	"strings"
 	"time"
 
 	"crawl/internal/archive"
@@ -46,7 +45,7 @@ func (e *env) warcFlags() *warcOptions {
 // openSession opens the archive for writing. withState also opens the
 // crawler's state, whose payload digests let the writer make revisit records
 // across crawls of the same archive.
-func openSession(ctx context.Context, e *env, o *warcOptions, robots string, withState bool) (*session, error) {
+func openSession(e *env, o *warcOptions, robots string, withState bool) (*session, error) {
 	s := &session{layout: archive.Layout{Root: e.archive}}
 	if err := s.layout.Create(); err != nil {
 		return nil, err
@@ -58,6 +57,9 @@ func openSession(ctx context.Context, e *env, o *warcOptions, robots string, wit
 	for _, m := range mended {
 		e.log.Warn("repaired a WARC file left open by an interrupted run", "report", fmt.Sprintf("%+v", m))
 	}
+	// A quarter of the index's default queue: decoded batches of discovered
+	// hosts weigh several times their raw bytes, and a zone of a million
+	// names keeps that queue full.
 	ix, err := index.Open(s.layout, index.Options{Logger: e.log, QueueBytes: 16 << 20})
 	if err != nil {
 		return nil, err
@@ -113,7 +115,7 @@ func (s *session) Close() error {
 	return errors.Join(s.writer.Close(), s.closeIndexAndState())
 }
 
-// writeJSONRecord writes one of crawl's own metadata records.
+// writeMetadata writes one of crawl's own JSON metadata records.
 func (s *session) writeMetadata(uri string, date time.Time, v any) error {
 	_, err := s.writer.WriteMetadata(uri, date, archive.ContentType, archive.Encode(v))
 	return err
@@ -121,10 +123,10 @@ func (s *session) writeMetadata(uri string, date time.Time, v any) error {
 
 // writeDNS archives a DNS exchange as a resource record with a dns: URI.
 func (s *session) writeDNS(uri, server string, date time.Time, body io.ReaderAt, size int64) error {
-	ip := server
-	if i := strings.LastIndexByte(server, ':'); i > 0 {
-		ip = strings.Trim(server[:i], "[]")
+	ip, _, err := net.SplitHostPort(server)
+	if err != nil {
+		ip = server // a bare address
 	}
-	_, err := s.writer.WriteResource(uri, ip, date, "text/dns", io.NewSectionReader(body, 0, size))
+	_, err = s.writer.WriteResource(uri, ip, date, "text/dns", io.NewSectionReader(body, 0, size))
 	return err
 }
