@@ -33,7 +33,6 @@ type requestLog struct {
 	mu      sync.Mutex
 	limit   int
 	entries []Request
-	dropped int
 }
 
 func (l *requestLog) add(r Request) {
@@ -42,7 +41,6 @@ func (l *requestLog) add(r Request) {
 	if len(l.entries) >= l.limit {
 		// Drop the older half at once: amortised O(1) per request.
 		half := len(l.entries) / 2
-		l.dropped += half
 		l.entries = append(l.entries[:0], l.entries[half:]...)
 	}
 	l.entries = append(l.entries, r)

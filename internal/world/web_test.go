@@ -344,8 +344,8 @@ func TestRobots(t *testing.T) {
 			}
 		}
 		for _, h := range s.Hosts {
-			if got := w.Disallowed(h); !slices.Equal(got, disallow) {
-				t.Errorf("Disallowed(%s) = %q, robots.txt says %q", h, got, disallow)
+			if got, _ := w.Site(h); !slices.Equal(got.Disallow, disallow) {
+				t.Errorf("Site(%s).Disallow = %q, robots.txt says %q", h, got.Disallow, disallow)
 			}
 		}
 		// The disallowed part exists and is linked, so obeying robots.txt

@@ -355,10 +355,8 @@ func (w *World) WebPort() int { return w.webPort }
 // HTTPSPort is the port the HTTPS sites' addresses listen on for TLS.
 func (w *World) HTTPSPort() int { return w.tlsPort }
 
-// Certificate is the self-signed certificate of the HTTPS sites.
-func (w *World) Certificate() *x509.Certificate { return w.cert }
-
-// CertPool holds only Certificate, for clients that verify the HTTPS sites.
+// CertPool holds only the self-signed certificate of the HTTPS sites, for
+// clients that verify them.
 func (w *World) CertPool() *x509.CertPool {
 	pool := x509.NewCertPool()
 	if w.cert != nil {
@@ -405,13 +403,6 @@ func (w *World) Site(host string) (Site, bool) {
 		}
 	}
 	return Site{}, false
-}
-
-// Disallowed lists the path prefixes robots.txt of host disallows for every
-// user agent (none for an unknown host or a site without robots.txt).
-func (w *World) Disallowed(host string) []string {
-	s, _ := w.Site(host)
-	return s.Disallow
 }
 
 // Zones returns every zone of the world, sorted by name: the TLD, the
