@@ -287,7 +287,7 @@ func buildSite(c *corpus, d domainSpec, links []string) (*site, error) {
 	}
 
 	for _, p := range pages {
-		body, heads := renderPage(c, rng, d, p, nav)
+		body, heads := renderPage(c, rng, s, d, p, nav)
 		s.Headlines = append(s.Headlines, heads...)
 		if err := s.addText(p.path, "text/html", body); err != nil {
 			return nil, err
@@ -340,8 +340,8 @@ func metaCharset(charset string) string {
 	return fmt.Sprintf(`<meta http-equiv="Content-Type" content="text/html; charset=%s">`, charset)
 }
 
-// renderPage writes one page and returns it with its headlines.
-func renderPage(c *corpus, rng *rand.Rand, d domainSpec, p *page, nav [][2]string) (string, []string) {
+// renderPage writes one page of s and returns it with its headlines.
+func renderPage(c *corpus, rng *rand.Rand, s *site, d domainSpec, p *page, nav [][2]string) (string, []string) {
 	sentences, titles := c.sentences[d.lang], c.titles[d.lang]
 	paragraph := func() string {
 		n := 2 + rng.IntN(3)
@@ -351,14 +351,6 @@ func renderPage(c *corpus, rng *rand.Rand, d domainSpec, p *page, nav [][2]strin
 		}
 		return strings.Join(parts, " ")
 	}
-	langAttr := "ko"
-	if d.lang == langEnglish {
-		langAttr = "en"
-	}
-	charset := "utf-8"
-	if d.lang == langEUCKR {
-		charset = "euc-kr"
-	}
 	var b strings.Builder
 	var heads []string
 	esc := html.EscapeString
@@ -366,7 +358,7 @@ func renderPage(c *corpus, rng *rand.Rand, d domainSpec, p *page, nav [][2]strin
 		heads = append(heads, text)
 		fmt.Fprintf(&b, "<h%d>%s</h%d>\n", level, esc(text), level)
 	}
-	fmt.Fprintf(&b, "<!DOCTYPE html>\n<html lang=%q>\n<head>\n%s\n", langAttr, metaCharset(charset))
+	fmt.Fprintf(&b, "<!DOCTYPE html>\n<html lang=%q>\n<head>\n%s\n", s.Lang, metaCharset(s.Charset))
 	title := p.title
 	if p.path != "/" {
 		title = p.title + " - " + d.title
