@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,15 +171,7 @@ func (h *web) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 // servedAt reports whether the site is published at the local address.
 func (s *site) servedAt(local string) bool {
 	ip, _, err := net.SplitHostPort(local)
-	if err != nil {
-		return false
-	}
-	for _, a := range s.Addrs {
-		if a == ip {
-			return true
-		}
-	}
-	return false
+	return err == nil && slices.Contains(s.Addrs, ip)
 }
 
 func notFound(w http.ResponseWriter, what string) {

@@ -11,6 +11,7 @@ import (
 	_ "image/gif" // decoders for TestImagesDecode
 	_ "image/png"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -279,13 +280,13 @@ func TestCrawlEverySite(t *testing.T) {
 				}
 			}
 
-			if got := sortedKeys(pages); !slices.Equal(got, s.Pages) {
+			if got := slices.Sorted(maps.Keys(pages)); !slices.Equal(got, s.Pages) {
 				t.Errorf("pages found:\n%q\nwant\n%q", got, s.Pages)
 			}
-			if got := sortedKeys(assets); !slices.Equal(got, s.Assets) {
+			if got := slices.Sorted(maps.Keys(assets)); !slices.Equal(got, s.Assets) {
 				t.Errorf("assets found %q, want %q", got, s.Assets)
 			}
-			if got := sortedKeys(links); !slices.Equal(got, s.Links) {
+			if got := slices.Sorted(maps.Keys(links)); !slices.Equal(got, s.Links) {
 				t.Errorf("off-site links %q, want %q", got, s.Links)
 			}
 			want := slices.Clone(s.Headlines)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/big"
 	"net"
 	"net/http"
@@ -116,7 +117,7 @@ func (w *World) startDNS(ctx context.Context) error {
 			byAddr[a] = append(byAddr[a], z)
 		}
 	}
-	addrs := sortedKeys(byAddr)
+	addrs := slices.Sorted(maps.Keys(byAddr))
 	port := 0
 	if w.opts.StandardPorts {
 		port = 53
@@ -187,7 +188,7 @@ func (w *World) startWeb(ctx context.Context) error {
 	if w.opts.StandardPorts {
 		port = 80
 	}
-	_, lns, port, err := bindShared(ctx, sortedKeys(webAddrs), port, false)
+	_, lns, port, err := bindShared(ctx, slices.Sorted(maps.Keys(webAddrs)), port, false)
 	if err != nil {
 		return fmt.Errorf("world: web servers: %w", err)
 	}
@@ -209,7 +210,7 @@ func (w *World) startWeb(ctx context.Context) error {
 	if w.opts.StandardPorts {
 		port = 443
 	}
-	_, lns, port, err = bindShared(ctx, sortedKeys(tlsAddrs), port, false)
+	_, lns, port, err = bindShared(ctx, slices.Sorted(maps.Keys(tlsAddrs)), port, false)
 	if err != nil {
 		return fmt.Errorf("world: https servers: %w", err)
 	}
@@ -437,22 +438,7 @@ func (s *site) clone() Site {
 	c.Assets = slices.Clone(s.Assets)
 	c.Links = slices.Clone(s.Links)
 	c.Headlines = slices.Clone(s.Headlines)
-	c.Redirects = make(map[string]string, len(s.Redirects))
-	for k, v := range s.Redirects {
-		c.Redirects[k] = v
-	}
-	c.Errors = make(map[string]int, len(s.Errors))
-	for k, v := range s.Errors {
-		c.Errors[k] = v
-	}
+	c.Redirects = maps.Clone(s.Redirects)
+	c.Errors = maps.Clone(s.Errors)
 	return c
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

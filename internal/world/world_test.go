@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"flag"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -154,7 +156,7 @@ func TestDeterministic(t *testing.T) {
 	digest := func(w *World) [32]byte {
 		h := sha256.New()
 		for _, s := range w.sites {
-			for _, p := range sortedKeys(s.files) {
+			for _, p := range slices.Sorted(maps.Keys(s.files)) {
 				fmt.Fprintf(h, "%s %s %s\n", s.Name, p, s.files[p].contentType)
 				h.Write(s.files[p].body)
 			}
