@@ -32,7 +32,7 @@ import (
 // empty body gives an empty result and no error, and body is never modified
 // nor aliased by the result.
 func Decode(body []byte, contentType string) (utf8Body []byte, charsetName string, err error) {
-	out, name, shared := decode(body, contentType, "")
+	out, _, name, shared := decode(body, contentType, "")
 	if len(out) == 0 {
 		return []byte{}, name, nil
 	}
@@ -43,29 +43,25 @@ func Decode(body []byte, contentType string) (utf8Body []byte, charsetName strin
 }
 
 // decode is Decode without the defensive copy: Parse only reads the result.
-// host, when known, feeds the Korean fallback. shared reports that the
+// host, when known, feeds the Korean fallback. It also returns the chosen
+// encoding, which Parse needs for link queries. shared reports that the
 // result is (part of) body itself.
-func decode(body []byte, contentType, host string) (out []byte, name string, shared bool) {
-	enc, name := chooseEncoding(body, contentType, host)
-	var err error
-	// Strip a BOM: it is not content.
-	switch {
-	case bytes.HasPrefix(body, []byte("\xEF\xBB\xBF")) && name == "utf-8":
-		body = body[3:]
-	}
+func decode(body []byte, contentType, host string) (out []byte, enc encoding.Encoding, name string, shared bool) {
+	enc, name = chooseEncoding(body, contentType, host)
 	if name == "utf-8" {
+		body = bytes.TrimPrefix(body, []byte("\xEF\xBB\xBF")) // a BOM is not content
 		if utf8.Valid(body) {
-			return body, name, true
+			return body, enc, name, true
 		}
-		return bytes.ToValidUTF8(body, []byte("\uFFFD")), name, false
+		return bytes.ToValidUTF8(body, []byte("\uFFFD")), enc, name, false
 	}
-	out, err = enc.NewDecoder().Bytes(body)
+	out, err := enc.NewDecoder().Bytes(body)
 	if err != nil || !utf8.Valid(out) {
 		// x/text decoders replace rather than fail; this is belt and braces
 		// for the promise that the output is valid UTF-8.
 		out = bytes.ToValidUTF8(out, []byte("\uFFFD"))
 	}
-	return out, name, false
+	return out, enc, name, false
 }
 
 // chooseEncoding applies the policy documented on Decode.

@@ -10,7 +10,6 @@ import (
 
 	whatwg "github.com/nlnwa/whatwg-url/url"
 	"golang.org/x/net/html"
-	"golang.org/x/net/html/charset"
 )
 
 // Parse decodes an HTML document (see Decode; the host of base also feeds
@@ -40,7 +39,7 @@ func Parse(body []byte, contentType string, base *url.URL, opts ...Option) (*Pag
 		host = base.Hostname()
 		docURL, _ = urlParser.Parse(base.String())
 	}
-	doc, cs, _ := decode(body, contentType, host)
+	doc, enc, cs, _ := decode(body, contentType, host)
 
 	w := &walker{
 		cfg:   cfg,
@@ -48,7 +47,7 @@ func Parse(body []byte, contentType string, base *url.URL, opts ...Option) (*Pag
 		text:  textBuf{max: cfg.MaxText},
 	}
 	if !strings.HasPrefix(cs, "utf-") && cs != "replacement" {
-		w.links.queryEncoding, _ = charset.Lookup(cs)
+		w.links.queryEncoding = enc
 	}
 	// Visible text is usually a good part of the document: size the
 	// buffer once instead of growing it through many copies.
