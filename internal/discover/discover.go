@@ -69,7 +69,6 @@ type Transfer struct {
 	Records int    // records written (the closing SOA is not repeated)
 	File    string // the saved master file, "" when Config.ZoneDir is ""
 	Time    time.Time
-	Partial bool // reserved: broken streams are discarded today, so always false
 }
 
 // Lookup is one direct (non-AXFR) query made to a nameserver.

@@ -486,7 +486,6 @@ func TestDiscoverErrors(t *testing.T) {
 	if !errors.Is(err, ErrNothingFound) || sum.Attempts != 1 {
 		t.Errorf("nothing listening: %v %+v", err, sum)
 	}
-	_ = os.Remove
 }
 
 // Delegations found in a zone file are followed live unless Offline; the
