@@ -33,14 +33,15 @@ func (s *nameserver) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 		return
 	}
 	m := s.answer(r)
+	opt := r.IsEdns0()
 	size := dns.MaxMsgSize
 	if !tcp {
 		size = dns.MinMsgSize
-		if opt := r.IsEdns0(); opt != nil {
+		if opt != nil {
 			size = min(max(int(opt.UDPSize()), dns.MinMsgSize), udpLimit)
 		}
 	}
-	if opt := r.IsEdns0(); opt != nil {
+	if opt != nil {
 		m.SetEdns0(udpLimit, false)
 		if opt.Version() != 0 {
 			m.Rcode = dns.RcodeBadVers
