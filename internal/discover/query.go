@@ -127,13 +127,9 @@ func (a *authority) probe(ctx context.Context, name string) (probeResult, error)
 					continue // a chain the server followed for us; we ask each hop ourselves
 				}
 				switch rr := rr.(type) {
-				case *dns.A:
-					if ad, ok := netip.AddrFromSlice(rr.A.To4()); ok {
+				case *dns.A, *dns.AAAA:
+					if ad, ok := rrAddr(rr); ok {
 						res.addrs = appendAddr(res.addrs, ad)
-					}
-				case *dns.AAAA:
-					if ad, ok := netip.AddrFromSlice(rr.AAAA.To16()); ok {
-						res.addrs = appendAddr(res.addrs, ad.Unmap())
 					}
 				case *dns.CNAME:
 					next = dns.CanonicalName(rr.Target)

@@ -270,11 +270,11 @@ func (r *run) zone(ctx context.Context, j job) {
 		depth = j.del.depth
 		nsNames = j.del.nameservers
 		for _, a := range j.del.addrs {
-			servers = append(servers, netip.AddrPortFrom(a, uint16(r.cfg.Port)).String())
+			servers = append(servers, r.server(a))
 		}
 		for _, ns := range j.del.unresolved {
 			for _, a := range r.resolveName(ctx, ns, 3) {
-				servers = append(servers, netip.AddrPortFrom(a, uint16(r.cfg.Port)).String())
+				servers = append(servers, r.server(a))
 			}
 		}
 	} else if len(servers) == 0 {
@@ -338,6 +338,12 @@ func (r *run) zone(ctx context.Context, j job) {
 	}
 	r.report(func(s *Summary) { s.Refused++ })
 	r.probe(ctx, j, servers, nsNames)
+}
+
+// server is the IP:port of a nameserver found by delegation or
+// resolution: delegations carry no port, so Config.Port is used.
+func (r *run) server(a netip.Addr) string {
+	return netip.AddrPortFrom(a, uint16(r.cfg.Port)).String()
 }
 
 // answersFor reports whether server answers zone's SOA authoritatively.
@@ -448,7 +454,7 @@ func (r *run) systemServers(ctx context.Context, zone string) (servers, names []
 			continue
 		}
 		for _, ip := range ips {
-			servers = append(servers, netip.AddrPortFrom(ip.Unmap(), uint16(r.cfg.Port)).String())
+			servers = append(servers, r.server(ip.Unmap()))
 		}
 	}
 	slices.Sort(names)
@@ -514,15 +520,8 @@ func (r *run) iterate(ctx context.Context, name, zone string, servers []string, 
 				}
 				if resp.Authoritative {
 					for _, rr := range resp.Answer {
-						switch rr := rr.(type) {
-						case *dns.A:
-							if a, ok := netip.AddrFromSlice(rr.A.To4()); ok {
-								out = appendAddr(out, a)
-							}
-						case *dns.AAAA:
-							if a, ok := netip.AddrFromSlice(rr.AAAA.To16()); ok {
-								out = appendAddr(out, a.Unmap())
-							}
+						if a, ok := rrAddr(rr); ok {
+							out = appendAddr(out, a)
 						}
 					}
 					break
@@ -547,15 +546,8 @@ func (r *run) iterate(ctx context.Context, name, zone string, servers []string, 
 					if !dns.IsSubDomain(zone, owner) || !slices.Contains(nsNames, owner) {
 						continue // out of bailiwick: never trusted
 					}
-					var a netip.Addr
-					switch rr := rr.(type) {
-					case *dns.A:
-						a, _ = netip.AddrFromSlice(rr.A.To4())
-					case *dns.AAAA:
-						a, _ = netip.AddrFromSlice(rr.AAAA.To16())
-					}
-					if a.IsValid() {
-						next = append(next, netip.AddrPortFrom(a.Unmap(), uint16(r.cfg.Port)).String())
+					if a, ok := rrAddr(rr); ok {
+						next = append(next, r.server(a))
 					}
 				}
 				if len(next) == 0 && budget > 0 {
@@ -564,7 +556,7 @@ func (r *run) iterate(ctx context.Context, name, zone string, servers []string, 
 							continue
 						}
 						for _, a := range r.resolveName(ctx, ns, budget-1) {
-							next = append(next, netip.AddrPortFrom(a, uint16(r.cfg.Port)).String())
+							next = append(next, r.server(a))
 						}
 					}
 				}

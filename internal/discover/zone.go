@@ -3,14 +3,13 @@ package discover
 import (
 	"bytes"
 	"fmt"
-	"unicode/utf8"
-
-	"golang.org/x/net/idna"
 	"net/netip"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/miekg/dns"
+	"golang.org/x/net/idna"
 )
 
 // nameFlags say what a zone's data holds at or about one owner name.
@@ -141,12 +140,8 @@ func (z *zoneData) add(rr dns.RR) error {
 		if owner == z.apex && !z.hasSOA {
 			z.hasSOA, z.serial = true, rr.Serial
 		}
-	case *dns.A:
-		if a, ok := netip.AddrFromSlice(rr.A.To4()); ok {
-			z.addAddr(z.id(owner), a)
-		}
-	case *dns.AAAA:
-		if a, ok := netip.AddrFromSlice(rr.AAAA.To16()); ok {
+	case *dns.A, *dns.AAAA:
+		if a, ok := rrAddr(rr); ok {
 			z.addAddr(z.id(owner), a)
 		}
 	case *dns.CNAME:
@@ -193,8 +188,8 @@ func (z *zoneData) add(rr dns.RR) error {
 	return nil
 }
 
+// addAddr records an address (unmapped, as rrAddr returns it) at a name.
 func (z *zoneData) addAddr(id uint32, a netip.Addr) {
-	a = a.Unmap()
 	b := a.As16()
 	for n := z.ent.s[id].addrs; n != noLink; n = z.addrs.s[n].next {
 		if z.addrs.s[n].addr == b {
@@ -207,6 +202,19 @@ func (z *zoneData) addAddr(id uint32, a netip.Addr) {
 	if a.Is4() {
 		z.ent.s[id].flags |= flagHasV4
 	}
+}
+
+// rrAddr returns the address of an A or AAAA record, an IPv4-mapped IPv6
+// address as IPv4, so the same host is never listed twice.
+func rrAddr(rr dns.RR) (netip.Addr, bool) {
+	var a netip.Addr
+	switch rr := rr.(type) {
+	case *dns.A:
+		a, _ = netip.AddrFromSlice(rr.A.To4())
+	case *dns.AAAA:
+		a, _ = netip.AddrFromSlice(rr.AAAA.To16())
+	}
+	return a.Unmap(), a.IsValid()
 }
 
 // addrsOf returns the sorted addresses recorded at a name.
