@@ -140,25 +140,25 @@ func transfer(ctx context.Context, cfg *Config, zone, server string, warn func(e
 		}
 		first = false
 	}
-	complete = true
 	res := transferResult{zone: z, outcome: OutcomeTransferred}
 	if tmp != nil {
-		if err := out.Flush(); err != nil {
-			z.free()
-			return brokenResult(zone, server, fmt.Errorf("save: %w", err))
-		}
-		if err := tmp.Close(); err != nil {
-			z.free()
-			return brokenResult(zone, server, fmt.Errorf("save: %w", err))
-		}
+		// A failed save fails the attempt; the deferred calls free the zone
+		// and remove the temporary file.
 		name := filepath.Join(cfg.ZoneDir, ZoneFileName(zone, z.serial))
-		if err := os.Rename(tmp.Name(), name); err != nil {
-			z.free()
+		err := out.Flush()
+		if err == nil {
+			err = tmp.Close()
+		}
+		if err == nil {
+			err = os.Rename(tmp.Name(), name)
+		}
+		if err != nil {
 			return brokenResult(zone, server, fmt.Errorf("save: %w", err))
 		}
 		tmp = nil
 		res.file = name
 	}
+	complete = true
 	return res
 }
 
