@@ -41,23 +41,22 @@ func ReadZoneFiles(ctx context.Context, cfg Config, files ...string) (Summary, e
 		if err := ctx.Err(); err != nil {
 			return r.summary(), fmt.Errorf("discover: %w", err)
 		}
-		var in io.Reader
 		if name == "-" {
 			if r.cfg.Stdin == nil {
 				r.warn(fmt.Errorf("zone file -: no standard input given"))
 				continue
 			}
-			in = r.cfg.Stdin
-		} else {
-			f, err := os.Open(name)
-			if err != nil {
-				r.warn(fmt.Errorf("zone file: %w", err))
-				continue
-			}
-			in = f
-			defer f.Close()
+			set.read(name, r.cfg.Stdin)
+			continue
 		}
-		set.read(name, in)
+		// Closed as soon as it is read: a run may be given thousands of files.
+		f, err := os.Open(name)
+		if err != nil {
+			r.warn(fmt.Errorf("zone file: %w", err))
+			continue
+		}
+		set.read(name, f)
+		f.Close()
 	}
 
 	// The apexes are known only now, so a zone that is delegated by

@@ -172,3 +172,37 @@ func FuzzReadZone(f *testing.F) {
 		ReadZoneFiles(context.Background(), cfg, "-")
 	})
 }
+
+// Each zone file is closed once it is read, so a run over thousands of
+// files does not run out of descriptors before the hosts are reported.
+func TestZoneFilesClosed(t *testing.T) {
+	if _, err := os.ReadDir("/proc/self/fd"); err != nil {
+		t.Skip("no /proc/self/fd to count open files")
+	}
+	openFiles := func() int {
+		fds, _ := os.ReadDir("/proc/self/fd")
+		return len(fds)
+	}
+	dir := t.TempDir()
+	var files []string
+	for i := range 50 {
+		name := filepath.Join(dir, fmt.Sprintf("z%d.zone", i))
+		text := fmt.Sprintf("$ORIGIN z%d.test.\n@ SOA ns h 1 1 1 1 1\n@ NS ns\nns A 192.0.2.1\nwww A 192.0.2.2\n", i)
+		if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, name)
+	}
+	before, most := openFiles(), 0
+	cfg := Config{Offline: true, Logger: testLogger(t), OnHost: func(Host) { most = max(most, openFiles()) }}
+	sum, err := ReadZoneFiles(context.Background(), cfg, files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Files != len(files) {
+		t.Errorf("read %d files, want %d", sum.Files, len(files))
+	}
+	if most > before+len(files)/2 {
+		t.Errorf("%d files open while reporting hosts (%d before): zone files are kept open", most, before)
+	}
+}
