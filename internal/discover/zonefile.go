@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -62,14 +63,8 @@ func ReadZoneFiles(ctx context.Context, cfg Config, files ...string) (Summary, e
 	// The apexes are known only now, so a zone that is delegated by
 	// another zone in the files is recognised as its child whatever the
 	// order they came in.
-	apexes := slices.Sorted(func(yield func(string) bool) {
-		for a := range set.byApex {
-			if !yield(a) {
-				return
-			}
-		}
-	})
-	for _, z := range set.order {
+	apexes := slices.Sorted(maps.Keys(set.byApex))
+	for _, z := range set.byApex {
 		z.markCuts()
 	}
 	parents := map[string]string{}
@@ -107,7 +102,6 @@ func ReadZoneFiles(ctx context.Context, cfg Config, files ...string) (Summary, e
 		r.zoneHosts(z, j, nil, 0, r.cfg.Offline)
 		delete(set.byApex, apex) // let the zone's memory go as soon as it is done
 	}
-	set.order = nil
 	r.work(ctx, nil)
 	return r.finish(ctx)
 }
@@ -116,7 +110,6 @@ func ReadZoneFiles(ctx context.Context, cfg Config, files ...string) (Summary, e
 type zoneSet struct {
 	r       *run
 	byApex  map[string]*zoneData
-	order   []*zoneData
 	cur     *zoneData
 	closed  bool     // cur's closing SOA was seen
 	pending []dns.RR // records before any SOA and without $ORIGIN
@@ -133,7 +126,6 @@ func (s *zoneSet) zone(apex string) *zoneData {
 	}
 	z := newZoneData(apex)
 	s.byApex[apex] = z
-	s.order = append(s.order, z)
 	return z
 }
 
