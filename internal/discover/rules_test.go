@@ -23,6 +23,14 @@ func hostLine(h Host) string {
 	return s
 }
 
+// checkLines reports got and want one per line when they differ.
+func checkLines(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("%s\n got  %s\n want %s", what, strings.Join(got, "\n      "), strings.Join(want, "\n      "))
+	}
+}
+
 // readText runs ReadZoneFiles offline on zone text given as stdin.
 func readText(t *testing.T, text string, cfg Config) ([]string, Summary, error) {
 	t.Helper()
@@ -162,9 +170,7 @@ alias      CNAME www.a
 				t.Fatal(err)
 			}
 			slices.Sort(got)
-			if !slices.Equal(got, tc.want) {
-				t.Errorf("hosts:\n got  %s\n want %s", strings.Join(got, "\n      "), strings.Join(tc.want, "\n      "))
-			}
+			checkLines(t, "hosts:", got, tc.want)
 			if sum.Hosts != len(tc.want) {
 				t.Errorf("summary hosts %d, want %d", sum.Hosts, len(tc.want))
 			}

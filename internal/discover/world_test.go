@@ -36,6 +36,16 @@ func (c *collector) byName() map[string]Host {
 	return out
 }
 
+// lines returns the hosts as sorted hostLines.
+func (c *collector) lines() []string {
+	var out []string
+	for _, h := range c.hosts {
+		out = append(out, hostLine(h))
+	}
+	slices.Sort(out)
+	return out
+}
+
 // TestWorld discovers the local world from its TLD server over the wire and
 // checks the exact set of sites, web hosts and addresses against the
 // world's ground truth.
