@@ -269,7 +269,9 @@ func (l *lineReader) ReadByte() (byte, error) {
 	return b, nil
 }
 
-func (l *lineReader) Read(p []byte) (int, error) { // io.Reader, for completeness
+// Read makes lineReader the io.Reader dns.NewZoneParser takes; the parser
+// finds ReadByte and uses only that, so its reads are never buffered.
+func (l *lineReader) Read(p []byte) (int, error) {
 	for i := range p {
 		b, err := l.ReadByte()
 		if err != nil {
