@@ -96,9 +96,8 @@ type Crawler struct {
 	ua        string
 	polite    *politeness
 
-	fetchID   atomic.Uint64
-	exchanges sync.Map // tag -> *wire.Exchange, between OnExchange and the caller
-	pending   sync.Map // tag -> *pending, between fetch and collyShim
+	fetchID atomic.Uint64
+	pending sync.Map // tag -> *pending, between fetch, collyShim and OnExchange
 
 	mu     sync.Mutex
 	addrs  map[string][]netip.Addr // discovered addresses per host
@@ -142,7 +141,7 @@ func New(cfg Config) (*Crawler, error) {
 		MaxBody:    cfg.MaxBody,
 		Timeout:    cfg.Timeout,
 		TagHeader:  tagHeader,
-		OnExchange: func(ex *wire.Exchange) { c.exchanges.Store(ex.Tag, ex) },
+		OnExchange: c.onExchange,
 	})
 	client := &http.Client{
 		Transport: &collyShim{next: t, pending: &c.pending, maxParse: cfg.MaxParse, log: c.log},
@@ -855,8 +854,7 @@ func (c *Crawler) fetch(ctx context.Context, u *url.URL) *fetched {
 	c.pending.Store(tag, p)
 	defer func() {
 		c.pending.Delete(tag)
-		if ex, ok := c.exchanges.LoadAndDelete(tag); ok {
-			f.ex = ex.(*wire.Exchange)
+		if f.ex != nil {
 			if f.ex.Response != nil {
 				f.size = f.ex.Response.Size()
 			}

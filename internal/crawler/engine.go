@@ -112,6 +112,20 @@ func (s *collyShim) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// onExchange hands the wire transport's record of a fetch to the fetch that
+// made it. The transport calls it before its RoundTrip returns, so within
+// the fetch (colly runs synchronously); the shim forwards only requests
+// with a pending fetch, so an unmatched exchange is never expected, but it
+// is closed rather than leaked.
+func (c *Crawler) onExchange(ex *wire.Exchange) {
+	v, ok := c.pending.Load(ex.Tag)
+	if !ok {
+		ex.Close()
+		return
+	}
+	v.(*pending).f.ex = ex
+}
+
 // onResponseHeaders takes status and header, and aborts the body read when
 // the type holds no links: colly never holds an image or a 20 MB download.
 func onResponseHeaders(r *colly.Response) {
