@@ -150,7 +150,7 @@ func New(cfg Config) (*Crawler, error) {
 		// which would mark targets visited, is never installed.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	c.collector = newCollector(client, c.ua, cfg.MaxParse)
+	c.collector = newCollector(client, cfg.MaxParse)
 	c.collector.OnResponseHeaders(onResponseHeaders)
 	c.collector.OnError(onError)
 	return c, nil

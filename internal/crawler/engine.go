@@ -46,8 +46,10 @@ type pending struct {
 // COLLY_IGNORE_ROBOTSTXT, ...), and a crawl must not change with the
 // environment it happens to run in. COLLY_FOLLOW_REDIRECTS and
 // COLLY_DISABLE_COOKIES only touch colly's own client, which SetClient
-// replaces.
-func newCollector(client *http.Client, ua string, maxParse int64) *colly.Collector {
+// replaces. colly's UserAgent (and COLLY_USER_AGENT) is never consulted:
+// colly sets it only on a request without a User-Agent header, and fetch
+// always sends one.
+func newCollector(client *http.Client, maxParse int64) *colly.Collector {
 	col := colly.NewCollector()
 	col.Async = false
 	col.IgnoreRobotsTxt = true // robotsFor decides, with the answer archived
@@ -61,7 +63,6 @@ func newCollector(client *http.Client, ua string, maxParse int64) *colly.Collect
 	col.DetectCharset = false
 	col.TraceHTTP = false
 	col.CheckHead = false
-	col.UserAgent = ua
 	col.Headers = nil
 	col.SetClient(client) // no jar, no timeout of colly's; redirects are not followed
 	return col
