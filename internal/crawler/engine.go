@@ -3,7 +3,6 @@ package crawler
 import (
 	"bytes"
 	"context"
-	"crawl/internal/wire"
 	"errors"
 	"fmt"
 	"io"
@@ -13,25 +12,21 @@ import (
 	"sync"
 
 	"github.com/gocolly/colly/v2"
+
+	"crawl/internal/wire"
 )
 
-// The fetch engine is a colly Collector whose http.Client runs through
-// collyShim over the recording wire.Transport:
-//
-//	fetch -> Collector.Request -> http.Client (no redirects) -> collyShim -> wire.Transport
-//
-// colly sends the request and reports through its callbacks (headers, body,
-// error); the crawler keeps scheduling, robots, the seen set, redirects and
-// archiving. collyShim exists because colly v2.3.0 gunzips bodies without a
-// bound (TestCollyBackendInflatesGzipUnbounded): the shim decodes the body
-// itself, capped at MaxParse, and marks the response Uncompressed so colly
-// reads those bytes as they are.
+// The fetch engine: one colly Collector whose client runs through
+// collyShim over the recording wire.Transport. Why colly's own scheduling,
+// robots, redirects and body handling are off, and why the shim exists, is
+// in the package doc ("colly as the fetch engine").
 
 // pendingKey is where a fetch's *pending sits in its colly.Context.
 const pendingKey = "crawl.fetch"
 
 // pending is one fetch between Crawler.fetch, collyShim and colly's
-// callbacks, found by the tag header (shim) or the colly.Context (callbacks).
+// callbacks, found by the tag header (shim, onExchange) or the colly.Context
+// (callbacks).
 type pending struct {
 	ctx context.Context // the fetch's own: cancellation aborts it in flight
 	u   *url.URL        // the URL the crawler asked for, exactly
@@ -78,7 +73,7 @@ type collyShim struct {
 
 // RoundTrip gives the request the fetch's own context and URL, then hands
 // colly a body it cannot inflate: for a type that may hold links, the body
-// decoded by decodedBody (gzip/deflate undone, at most MaxParse bytes),
+// decoded by wire.ReadDecoded (content coding undone, at most MaxParse bytes),
 // with Uncompressed set so colly's backend reads it as it is (colly v2.3.0
 // gunzips whenever Uncompressed is false and Content-Encoding says gzip,
 // with no cap). Other bodies are left to the headers callback, which aborts
