@@ -101,7 +101,6 @@ type entry struct {
 	Requisite bool   `json:"r,omitempty"`
 	Hops      int    `json:"h,omitempty"` // redirect hops that led here
 	Retries   int    `json:"t,omitempty"` // 429/503 retries so far
-	Via       string `json:"v,omitempty"` // the page that linked here (for logs)
 
 	key []byte // frontier key, set when loaded
 }
