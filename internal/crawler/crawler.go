@@ -95,6 +95,7 @@ type Crawler struct {
 	collector *colly.Collector // the fetch engine (engine.go)
 	ua        string
 	polite    *politeness
+	extra     []string // Config.Scope in hostName form
 
 	fetchID atomic.Uint64
 	pending sync.Map // tag -> *pending, between fetch, collyShim and OnExchange
@@ -121,6 +122,9 @@ func New(cfg Config) (*Crawler, error) {
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
+	}
+	for _, d := range cfg.Scope {
+		c.extra = append(c.extra, hostName(d))
 	}
 	c.state = cfg.State
 	if c.state == nil {
@@ -169,7 +173,7 @@ func (c *Crawler) Close() error {
 var errNoAddress = errors.New("no discovered address")
 
 func (c *Crawler) resolve(ctx context.Context, host string) ([]netip.Addr, error) {
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	host = hostName(host)
 	c.mu.Lock()
 	a, ok := c.addrs[host]
 	c.mu.Unlock()
@@ -179,11 +183,8 @@ func (c *Crawler) resolve(ctx context.Context, host string) ([]netip.Addr, error
 	if ip, err := netip.ParseAddr(host); err == nil {
 		return []netip.Addr{ip}, nil
 	}
-	for _, d := range c.cfg.Scope {
-		d = strings.TrimSuffix(strings.ToLower(d), ".")
-		if host == d || strings.HasSuffix(host, "."+d) {
-			return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-		}
+	if inDomains(host, c.extra) {
+		return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 	}
 	return nil, fmt.Errorf("resolve %s: %w", host, errNoAddress)
 }
@@ -198,7 +199,7 @@ func (c *Crawler) Run(ctx context.Context, sites []Site) (Summary, error) {
 	c.mu.Lock()
 	for _, s := range sites {
 		for _, h := range s.Hosts {
-			name := strings.TrimSuffix(strings.ToLower(h.Name), ".")
+			name := hostName(h.Name)
 			zone[name] = true
 			for _, a := range h.Addrs {
 				ip, err := netip.ParseAddr(a)
@@ -314,12 +315,9 @@ func (c *Crawler) crawlSite(ctx, fetchCtx context.Context, s Site, zone map[stri
 	defer c.stats.sitesActive.Add(-1)
 	defer c.stats.sitesDone.Add(1)
 
-	sc := &siteCrawl{site: s, rec: rec, scope: &scope{site: map[string]bool{}, zone: zone}}
+	sc := &siteCrawl{site: s, rec: rec, scope: &scope{site: map[string]bool{}, zone: zone, extra: c.extra}}
 	for _, h := range s.Hosts {
-		sc.scope.site[strings.TrimSuffix(strings.ToLower(h.Name), ".")] = true
-	}
-	for _, d := range c.cfg.Scope {
-		sc.scope.extra = append(sc.scope.extra, strings.TrimSuffix(strings.ToLower(d), "."))
+		sc.scope.site[hostName(h.Name)] = true
 	}
 	if rec.Status == "" {
 		rec.Status = "crawling"
@@ -481,7 +479,7 @@ func (c *Crawler) result(s Site, rec *siteRecord, skipped bool) SiteResult {
 		r.Status = StatusPartial
 	}
 	for _, h := range s.Hosts {
-		name := strings.TrimSuffix(strings.ToLower(h.Name), ".")
+		name := hostName(h.Name)
 		t := rec.Hosts[name]
 		if t == nil {
 			t = &tally{}

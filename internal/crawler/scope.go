@@ -14,10 +14,15 @@ type scope struct {
 	extra []string        // Config.Scope: hosts or domains, lowercase, no trailing dot
 }
 
-func hostOf(u *url.URL) string { return strings.TrimSuffix(strings.ToLower(u.Hostname()), ".") }
+func hostOf(u *url.URL) string { return hostName(u.Hostname()) }
 
-func (s *scope) widened(host string) bool {
-	for _, d := range s.extra {
+// hostName is the form hosts are compared in: lowercase, no trailing dot.
+func hostName(h string) string { return strings.TrimSuffix(strings.ToLower(h), ".") }
+
+// inDomains reports whether host is one of domains or below one of them;
+// both are in hostName form.
+func inDomains(host string, domains []string) bool {
+	for _, d := range domains {
 		if host == d || strings.HasSuffix(host, "."+d) {
 			return true
 		}
@@ -35,7 +40,7 @@ func (s *scope) allows(u *url.URL, requisite bool) bool {
 	if h == "" {
 		return false
 	}
-	if s.site[h] || s.widened(h) {
+	if s.site[h] || inDomains(h, s.extra) {
 		return true
 	}
 	return requisite && s.zone[h]
