@@ -18,6 +18,7 @@ func FuzzDecodeRecord(f *testing.F) {
 	}
 	f.Add("revisit", "http://a.test/", []byte("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n"))
 	f.Add("metadata", archive.HostURI("a.test"), []byte(`{"name":"a.test","addrs":["127.0.0.1"]}`))
+	f.Add("metadata", archive.HostsURI("test"), []byte("{\"name\":\"a.test\"}\n{\"site\":\"b.test\"}\n"))
 	f.Add("metadata", archive.HostStatusURI("a.test"), []byte(`{"host":"a.test","status":"done"}`))
 	f.Add("metadata", "http://a.test/x", []byte(`{"url":"http://a.test/x","error":"refused"}`))
 	f.Add("response", "http://a.test/", []byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\nzz\r\n"))

@@ -442,7 +442,11 @@ func applyEntries(tx *bolt.Tx, batch []*entry, cache map[string]*hostValue) ([]*
 		}
 		for i := range e.hostEntries {
 			v := &e.hostEntries[i]
-			h, err := host(NormalizeHost(v.Name))
+			name := NormalizeHost(v.Name)
+			if name == "" {
+				continue // a nameless line has no key; the rest still count
+			}
+			h, err := host(name)
 			if err != nil {
 				return nil, err
 			}
@@ -457,8 +461,6 @@ func applyEntries(tx *bolt.Tx, batch []*entry, cache map[string]*hostValue) ([]*
 		}
 		hk := []byte(hostKey(e.host))
 		switch {
-		case e.hostEntry != nil:
-			h.applyEntry(e.hostEntry, e.date)
 		case e.hostStatus != nil:
 			if !e.date.Before(h.StatusDate) {
 				h.Status, h.StatusError, h.StatusDate = e.hostStatus.Status, e.hostStatus.Error, e.date

@@ -450,3 +450,33 @@ func TestRebuildCancelled(t *testing.T) {
 		t.Errorf("temporary index left behind: %v", err)
 	}
 }
+
+// TestHostsLineWithoutName: a batched hosts record with a nameless line
+// (bad input) adds the other hosts and fails nothing else in its commit.
+func TestHostsLineWithoutName(t *testing.T) {
+	layout := archive.Layout{Root: t.TempDir()}
+	ix, err := Open(layout, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	lines := `{"site":"q.test","zone":"test"}` + "\n" + `{"name":"W.test.","site":"w.test","role":"web","zone":"test"}` + "\n"
+	ix.Observe(warc.Location{File: "f.warc.gz"}, warc.Record{
+		Header: warc.Header{{Name: "WARC-Type", Value: "metadata"}, {Name: "WARC-Target-URI", Value: archive.HostsURI("test")},
+			{Name: "WARC-Date", Value: "2026-08-23T12:00:00Z"}, {Name: "Content-Type", Value: archive.ContentTypeLines}},
+		Block: io.NewSectionReader(strings.NewReader(lines), 0, int64(len(lines))),
+	})
+	ix.Observe(warc.Location{File: "f.warc.gz", Offset: 100, Length: 100},
+		captureRecord("http://w.test/", t0, 200, "text/plain", "hello"))
+	if err := ix.Flush(); err != nil {
+		t.Fatalf("flush: %v", err)
+	}
+	rows, err := ix.Hosts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Host != "w.test" || rows[0].Site != "w.test" || rows[0].Role != "web" || rows[0].Captures != 1 {
+		got, _ := json.Marshal(rows)
+		t.Errorf("hosts: got %s, want only w.test (site w.test, role web, 1 capture)", got)
+	}
+}

@@ -30,8 +30,7 @@ type entry struct {
 	capture *captureValue
 	page    *pageEntry // set for 2xx HTML/text pages and for redirects (links only)
 
-	hostEntry   *archive.HostEntry
-	hostEntries []archive.HostEntry // a batched hosts record
+	hostEntries []archive.HostEntry // a host record, or a batched hosts record
 	hostStatus  *archive.HostStatus
 	attempt     *archive.Attempt
 	fetchError  *archive.FetchError
@@ -82,7 +81,7 @@ func decodeMetadata(h warc.Header, uri string, date time.Time, block []byte) (*e
 		if v.Name == "" {
 			v.Name = strings.TrimPrefix(uri, archive.HostURIPrefix)
 		}
-		e.host, e.hostEntry = NormalizeHost(v.Name), &v
+		e.hostEntries = []archive.HostEntry{v}
 	case "hosts":
 		hosts, err := archive.DecodeLines(block)
 		if err != nil {
