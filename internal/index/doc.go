@@ -11,14 +11,19 @@
 //	Observe (copies the block, bounded queue)
 //	  -> decoders (parallel): HTTP head, de-chunk, decompress, page.Parse
 //	  -> writer goroutine (record order): one bbolt transaction per batch
-//	     (BatchSize records or BatchDelay), then one bleve batch per
-//	     SearchBatch pages.
+//	     (BatchSize updates or BatchDelay), then one bleve batch per
+//	     SearchBatch pages
+//	  -> Close: the search index is merged into one segment, so a live
+//	     index and a rebuilt one also score alike (see mergeSearch).
 //
 // response records are captures; 2xx HTML and text pages also give
 // headlines, links and a search document; 3xx give their Location as a link.
-// revisit records are captures flagged as such. metadata records carry the
-// hosts discovery found, each host's crawl outcome, transfer attempts and
-// failed fetches (archive package). Everything else is ignored.
+// revisit records are captures flagged as such. metadata records (archive
+// package) carry the hosts discovery found, either one per record
+// (urn:x-crawl:host:NAME, one JSON HostEntry) or batched per zone
+// (urn:x-crawl:hosts:ZONE, up to archive.HostBatch JSON lines, each host
+// counted as one update toward BatchSize), each host's crawl outcome,
+// transfer attempts and failed fetches. Everything else is ignored.
 //
 // # Sharing index.db with a running crawl
 //
@@ -39,8 +44,8 @@
 // (www.example.kp -> kp,example,www), so a site's hosts sort together. 0 is
 // the byte 0x00, T an 8-byte big-endian Unix time in nanoseconds.
 //
-//	meta      "schema"             -> "crawl-index-1"
-//	hosts     H                    -> JSON: name, site, role, addrs, zone, source,
+//	meta      "schema"             -> "crawl-index-2"
+//	hosts     H                    -> JSON: name, site, role, delegated, addrs, zone, source,
 //	                                  nameservers, last HostStatus (status, error,
 //	                                  date), captures, bytes, fetch errors, last error
 //	captures  H 0 URL 0 T 0 recID  -> binary: time, status, mime, payload digest,
@@ -56,7 +61,8 @@
 // One host's captures are the range H 0; one URL's history is H 0 URL 0,
 // oldest first. Keys include the record ID, so indexing a record twice (a
 // reindex over an existing index) changes nothing and counts stay exact.
-// Host records of each kind are last-wins by WARC-Date; headlines and the
+// Host records of each kind are last-wins by WARC-Date (a host line of a
+// batched record and a single host record are the same kind); headlines and the
 // search document follow the latest capture of each URL; links accumulate
 // (the count of a target is the number of pages linking to it).
 //

@@ -33,8 +33,9 @@ var (
 // default (see withDefaults).
 type Options struct {
 	Logger *slog.Logger
-	// BatchSize records are committed in one bbolt transaction (default
-	// 1000); BatchDelay is the longest a record waits for its batch
+	// BatchSize updates are committed in one bbolt transaction (default
+	// 1000): an update is a record, or one host line of a batched hosts
+	// record. BatchDelay is the longest a record waits for its batch
 	// (default 200ms).
 	BatchSize  int
 	BatchDelay time.Duration
