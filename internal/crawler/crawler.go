@@ -350,16 +350,14 @@ func (c *Crawler) crawlSite(ctx, fetchCtx context.Context, s Site, zone map[stri
 		siteCtx, cancel = context.WithTimeout(ctx, c.cfg.SiteTimeout)
 		defer cancel()
 	}
-	{
-		// robots.txt of the site's hosts one after the other: www's often
-		// redirects to the apex's (or http's to https's), which is then
-		// known and not fetched twice. With IgnoreRobots it is still
-		// fetched and archived (it is part of the site), just not obeyed.
-		for _, e := range seeds {
-			if u, err := url.Parse(e.URL); err == nil {
-				if _, err := c.robotsFor(siteCtx, fetchCtx, sc, u); err != nil {
-					c.log.Debug("robots.txt", "url", e.URL, "err", err)
-				}
+	// robots.txt of the site's hosts one after the other: www's often
+	// redirects to the apex's (or http's to https's), which is then known
+	// and not fetched twice. With IgnoreRobots it is still fetched and
+	// archived (it is part of the site), just not obeyed.
+	for _, e := range seeds {
+		if u, err := url.Parse(e.URL); err == nil {
+			if _, err := c.robotsFor(siteCtx, fetchCtx, sc, u); err != nil {
+				c.log.Debug("robots.txt", "url", e.URL, "err", err)
 			}
 		}
 	}
@@ -665,7 +663,7 @@ func (c *Crawler) links(sc *siteCrawl, e *entry, u *url.URL, f *fetched) []*entr
 }
 
 func isCSS(ct string, u *url.URL) bool {
-	mt := strings.ToLower(strings.TrimSpace(strings.Split(ct, ";")[0]))
+	mt := mediaType(ct)
 	if mt == "text/css" {
 		return true
 	}
@@ -918,10 +916,16 @@ func (c *Crawler) archive(sc *siteCrawl, u *url.URL, host string, f *fetched) er
 // for links: HTML, CSS, XML, any text, or no type at all (then page.IsHTML
 // sniffs). Images, media, archives and the like are not read.
 func mayHoldLinks(contentType string) bool {
-	mt := strings.ToLower(strings.TrimSpace(strings.Split(contentType, ";")[0]))
+	mt := mediaType(contentType)
 	switch {
 	case mt == "", strings.HasPrefix(mt, "text/"), strings.Contains(mt, "html"), strings.Contains(mt, "xml"):
 		return true
 	}
 	return false
+}
+
+// mediaType is a Content-Type without its parameters, lowercase.
+func mediaType(contentType string) string {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.ToLower(strings.TrimSpace(mt))
 }
