@@ -27,7 +27,7 @@ func FuzzDecodeRecord(f *testing.F) {
 		h := warc.Header{{Name: "WARC-Type", Value: typ}, {Name: "WARC-Target-URI", Value: uri},
 			{Name: "WARC-Date", Value: "2026-08-23T12:00:00Z"}, {Name: "Content-Type", Value: archive.ContentType}}
 		loc := warc.Location{File: "f.warc.gz", Offset: 7, Length: 9}
-		e, err := decodeRecord(loc, h, block, false, &opts)
+		e, err := decodeRecord(loc, h, block, &opts)
 		if err != nil || e == nil {
 			return
 		}

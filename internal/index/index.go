@@ -128,7 +128,6 @@ type job struct {
 	loc    warc.Location
 	header warc.Header
 	block  []byte
-	cut    bool
 	size   int64
 	result chan *entry
 	flush  chan error
@@ -193,17 +192,15 @@ func (ix *Index) Observe(loc warc.Location, rec warc.Record) {
 		return
 	}
 	var block []byte
-	cut := false
 	if rec.Block != nil {
-		n := min(rec.Block.Size(), limit)
-		cut = rec.Block.Size() > limit
-		block = make([]byte, n)
+		// A block over limit is cut: a page still yields the text read so far.
+		block = make([]byte, min(rec.Block.Size(), limit))
 		if _, err := rec.Block.ReadAt(block, 0); err != nil && !errors.Is(err, io.EOF) {
 			ix.opts.Logger.Warn("index: record not readable", "file", loc.File, "offset", loc.Offset, "err", err)
 			return
 		}
 	}
-	j := &job{loc: loc, header: append(warc.Header(nil), rec.Header...), block: block, cut: cut,
+	j := &job{loc: loc, header: append(warc.Header(nil), rec.Header...), block: block,
 		size: int64(len(block)), result: make(chan *entry, 1)}
 	ix.closeMu.RLock()
 	defer ix.closeMu.RUnlock()
@@ -218,7 +215,7 @@ func (ix *Index) Observe(loc warc.Location, rec warc.Record) {
 
 func (ix *Index) decoder() {
 	for j := range ix.work {
-		e, err := decodeRecord(j.loc, j.header, j.block, j.cut, &ix.opts)
+		e, err := decodeRecord(j.loc, j.header, j.block, &ix.opts)
 		if err != nil {
 			ix.opts.Logger.Warn("index: record skipped", "file", j.loc.File, "offset", j.loc.Offset, "err", err)
 			ix.countSkipped()

@@ -50,10 +50,10 @@ type link struct {
 	to, host, tag string
 }
 
-// decodeRecord turns one record (with its block read into memory, at most
-// limit bytes) into an entry. A nil entry with a nil error means the record
+// decodeRecord turns one record (with its block read into memory, cut at
+// Observe's limit) into an entry. A nil entry with a nil error means the record
 // adds nothing (request, warcinfo, resource...).
-func decodeRecord(loc warc.Location, h warc.Header, block []byte, blockCut bool, opts *Options) (*entry, error) {
+func decodeRecord(loc warc.Location, h warc.Header, block []byte, opts *Options) (*entry, error) {
 	typ := strings.ToLower(h.Get("WARC-Type"))
 	uri := strings.Trim(h.Get("WARC-Target-URI"), "<>")
 	date, err := time.Parse(time.RFC3339Nano, h.Get("WARC-Date"))
@@ -63,7 +63,7 @@ func decodeRecord(loc warc.Location, h warc.Header, block []byte, blockCut bool,
 	}
 	switch typ {
 	case "response", "revisit":
-		return decodeCapture(loc, h, typ == "revisit", uri, date, block, blockCut, opts)
+		return decodeCapture(loc, h, typ == "revisit", uri, date, block, opts)
 	case "metadata":
 		return decodeMetadata(h, uri, date, block)
 	}
@@ -131,7 +131,7 @@ func decodeMetadata(h warc.Header, uri string, date time.Time, block []byte) (*e
 	return e, nil
 }
 
-func decodeCapture(loc warc.Location, h warc.Header, revisit bool, uri string, date time.Time, block []byte, blockCut bool, opts *Options) (*entry, error) {
+func decodeCapture(loc warc.Location, h warc.Header, revisit bool, uri string, date time.Time, block []byte, opts *Options) (*entry, error) {
 	u, err := url.Parse(uri)
 	if err != nil || u.Hostname() == "" {
 		return nil, fmt.Errorf("capture %q: not an absolute URL", uri)
@@ -245,7 +245,6 @@ func decodeCapture(loc warc.Location, h warc.Header, revisit bool, uri string, d
 	}
 	p.doc = doc
 	e.page = p
-	_ = blockCut // a cut block still yields the text read so far
 	return e, nil
 }
 
