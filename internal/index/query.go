@@ -3,7 +3,7 @@ package index
 import (
 	"bytes"
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -168,7 +168,7 @@ func hosts(ctx context.Context, s *store) ([]HostRow, error) {
 				return ctx.Err()
 			}
 			var h hostValue
-			if err := jsonUnmarshal(v, &h); err != nil {
+			if err := json.Unmarshal(v, &h); err != nil {
 				return fmt.Errorf("host %s: %w", k, err)
 			}
 			status, lastErr := h.status()
@@ -235,7 +235,7 @@ func headlines(ctx context.Context, s *store, host string) ([]HeadlineRow, error
 				return ctx.Err()
 			}
 			var pv pageValue
-			if err := jsonUnmarshal(v, &pv); err != nil {
+			if err := json.Unmarshal(v, &pv); err != nil {
 				return fmt.Errorf("page %q: %w", k, err)
 			}
 			u := string(k[len(p):])
@@ -276,6 +276,3 @@ func links(ctx context.Context, s *store, host string, internal bool) ([]LinkRow
 	})
 	return rows, err
 }
-
-// IsUnknownHost reports whether err is ErrUnknownHost.
-func IsUnknownHost(err error) bool { return errors.Is(err, ErrUnknownHost) }

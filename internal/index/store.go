@@ -2,7 +2,6 @@ package index
 
 import (
 	"bytes"
-	"crawl/internal/archive"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"crawl/internal/archive"
 )
 
 // Bucket names of index.db (the schema is in the package doc).
@@ -403,5 +404,3 @@ func putJSON(b *bolt.Bucket, k []byte, v any) error {
 	}
 	return b.Put(k, raw)
 }
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
