@@ -10,6 +10,7 @@ package archive
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -148,20 +149,26 @@ func Encode(v any) []byte {
 	return b
 }
 
-// DecodeLines unmarshals the body of a HostsURI record.
+// DecodeLines unmarshals the body of a HostsURI record. A bad line does not
+// cost the others: every good line is returned, with an error naming each
+// bad one.
 func DecodeLines(body []byte) ([]HostEntry, error) {
-	var hosts []HostEntry
+	var (
+		hosts []HostEntry
+		errs  []error
+	)
 	for n, line := range bytes.Split(body, []byte("\n")) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		var h HostEntry
 		if err := json.Unmarshal(line, &h); err != nil {
-			return hosts, fmt.Errorf("archive: host line %d: %w", n+1, err)
+			errs = append(errs, fmt.Errorf("archive: host line %d: %w", n+1, err))
+			continue
 		}
 		hosts = append(hosts, h)
 	}
-	return hosts, nil
+	return hosts, errors.Join(errs...)
 }
 
 // Decode unmarshals a metadata body, naming what failed.

@@ -16,6 +16,7 @@ func TestDecodeLines(t *testing.T) {
 		{"two lines", `{"name":"a.test"}` + "\n" + `{"name":"b.test"}` + "\n", []string{"a.test", "b.test"}, ""},
 		{"no final newline, blank lines", "\n" + `{"name":"a.test"}` + "\n\n" + `{"name":"b.test"}`, []string{"a.test", "b.test"}, ""},
 		{"bad line keeps those before", `{"name":"a.test"}` + "\n" + `{"name":` + "\n", []string{"a.test"}, "host line 2"},
+		{"bad lines keep those after", `{"name":` + "\n" + `{"name":"a.test"}` + "\n" + `[]` + "\n" + `{"name":"b.test"}`, []string{"a.test", "b.test"}, "host line 3"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

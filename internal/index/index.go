@@ -217,7 +217,8 @@ func (ix *Index) decoder() {
 	for j := range ix.work {
 		e, err := decodeRecord(j.loc, j.header, j.block, &ix.opts)
 		if err != nil {
-			ix.opts.Logger.Warn("index: record skipped", "file", j.loc.File, "offset", j.loc.Offset, "err", err)
+			// e may still carry what could be read (a hosts record's good lines).
+			ix.opts.Logger.Warn("index: record skipped or partly read", "file", j.loc.File, "offset", j.loc.Offset, "err", err)
 			ix.countSkipped()
 		}
 		j.block = nil

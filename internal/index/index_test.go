@@ -453,6 +453,8 @@ func TestRebuildCancelled(t *testing.T) {
 
 // TestHostsLineWithoutName: a batched hosts record with a nameless line
 // (bad input) adds the other hosts and fails nothing else in its commit.
+// TestHostsLineWithoutName: a nameless line and a malformed line in a batched
+// hosts record cost neither the other lines nor the rest of the batch.
 func TestHostsLineWithoutName(t *testing.T) {
 	layout := archive.Layout{Root: t.TempDir()}
 	ix, err := Open(layout, testOptions())
@@ -460,7 +462,7 @@ func TestHostsLineWithoutName(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ix.Close()
-	lines := `{"site":"q.test","zone":"test"}` + "\n" + `{"name":"W.test.","site":"w.test","role":"web","zone":"test"}` + "\n"
+	lines := `{"site":"q.test","zone":"test"}` + "\n" + `{"name":` + "\n" + `{"name":"W.test.","site":"w.test","role":"web","zone":"test"}` + "\n"
 	ix.Observe(warc.Location{File: "f.warc.gz"}, warc.Record{
 		Header: warc.Header{{Name: "WARC-Type", Value: "metadata"}, {Name: "WARC-Target-URI", Value: archive.HostsURI("test")},
 			{Name: "WARC-Date", Value: "2026-08-23T12:00:00Z"}, {Name: "Content-Type", Value: archive.ContentTypeLines}},

@@ -83,11 +83,12 @@ func decodeMetadata(h warc.Header, uri string, date time.Time, block []byte) (*e
 		}
 		e.hostEntries = []archive.HostEntry{v}
 	case "hosts":
+		// The good lines are applied even when others are bad.
 		hosts, err := archive.DecodeLines(block)
-		if err != nil {
-			return nil, fmt.Errorf("metadata %s: %w", uri, err)
-		}
 		e.hostEntries = hosts
+		if err != nil {
+			return e, fmt.Errorf("metadata %s: %w", uri, err)
+		}
 	case "host-status":
 		var v archive.HostStatus
 		if err := archive.Decode(block, &v); err != nil {
