@@ -558,14 +558,7 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 	if werr != nil {
 		return werr // the archive cannot take records: stop this site, keep the entry
 	}
-	comp.found = c.links(sc, e, u, f)
-	comp.variant = func(n *entry) (string, int) {
-		nu, err := url.Parse(n.URL)
-		if err != nil {
-			return "", 0
-		}
-		return variantKey(nu), c.cfg.MaxQueryVariants
-	}
+	comp.found, comp.maxVariants = c.links(sc, e, u, f), c.cfg.MaxQueryVariants
 	return c.finish(sc, comp, f)
 }
 
@@ -617,7 +610,7 @@ func (c *Crawler) links(sc *siteCrawl, e *entry, u *url.URL, f *fetched) []*entr
 			c.log.Debug("trap rule", "url", n, "rule", why)
 			return
 		}
-		out = append(out, &entry{URL: n, Depth: depth, Requisite: requisite, Hops: hops})
+		out = append(out, &entry{URL: n, Depth: depth, Requisite: requisite, Hops: hops, variant: variantKey(nu)})
 	}
 	if f.err != nil {
 		return nil

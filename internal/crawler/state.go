@@ -102,7 +102,8 @@ type entry struct {
 	Hops      int    `json:"h,omitempty"` // redirect hops that led here
 	Retries   int    `json:"t,omitempty"` // 429/503 retries so far
 
-	key []byte // frontier key, set when loaded
+	key     []byte // frontier key, set when loaded
+	variant string // variantKey, set when discovered (not stored); "" is never limited
 }
 
 // siteRecord is a site's progress, updated with every completed fetch.
@@ -266,8 +267,10 @@ func (s *State) load(site string, after []byte, n int) ([]*entry, error) {
 }
 
 // enqueue adds entries not seen before to a site's frontier, marking them
-// seen. It runs inside tx so a completion and its discoveries commit together.
-func enqueue(tx *bolt.Tx, site string, es []*entry, variant func(*entry) (key string, limit int)) (added int, err error) {
+// seen, and drops an entry whose path already has maxVariants distinct
+// query strings (0: no limit). It runs inside tx so a completion and its
+// discoveries commit together.
+func enqueue(tx *bolt.Tx, site string, es []*entry, maxVariants int) error {
 	seen := tx.Bucket(bucketSeen)
 	fr := tx.Bucket(bucketFrontier)
 	vb := tx.Bucket(bucketVariants)
@@ -276,32 +279,29 @@ func enqueue(tx *bolt.Tx, site string, es []*entry, variant func(*entry) (key st
 		if seen.Get(sk) != nil {
 			continue
 		}
-		if variant != nil {
-			if vk, limit := variant(e); vk != "" {
-				k := siteKey(site, []byte(vk))
-				var n uint32
-				if v := vb.Get(k); len(v) == 4 {
-					n = binary.BigEndian.Uint32(v)
-				}
-				if limit > 0 && int(n) >= limit {
-					continue
-				}
-				var buf [4]byte
-				binary.BigEndian.PutUint32(buf[:], n+1)
-				if err := vb.Put(k, buf[:]); err != nil {
-					return added, err
-				}
+		if e.variant != "" {
+			k := siteKey(site, []byte(e.variant))
+			var n uint32
+			if v := vb.Get(k); len(v) == 4 {
+				n = binary.BigEndian.Uint32(v)
+			}
+			if maxVariants > 0 && int(n) >= maxVariants {
+				continue
+			}
+			var buf [4]byte
+			binary.BigEndian.PutUint32(buf[:], n+1)
+			if err := vb.Put(k, buf[:]); err != nil {
+				return err
 			}
 		}
 		if err := seen.Put(sk, []byte{seenQueued}); err != nil {
-			return added, err
+			return err
 		}
 		if err := putEntry(fr, site, e); err != nil {
-			return added, err
+			return err
 		}
-		added++
 	}
-	return added, nil
+	return nil
 }
 
 func putEntry(fr *bolt.Bucket, site string, e *entry) error {
@@ -320,12 +320,12 @@ func putEntry(fr *bolt.Bucket, site string, e *entry) error {
 
 // completion is what one finished fetch changes in the state.
 type completion struct {
-	site     string
-	done     *entry   // leaves the frontier, marked done
-	requeue  *entry   // goes back at the end of the frontier (429/503 retry)
-	found    []*entry // newly discovered URLs
-	variant  func(*entry) (string, int)
-	recBytes []byte // the site's record after this fetch
+	site        string
+	done        *entry   // leaves the frontier, marked done
+	requeue     *entry   // goes back at the end of the frontier (429/503 retry)
+	found       []*entry // newly discovered URLs
+	maxVariants int      // Config.MaxQueryVariants, for found
+	recBytes    []byte   // the site's record after this fetch
 }
 
 // commit applies a completion atomically. Concurrent fetches share an fsync
@@ -348,7 +348,7 @@ func (s *State) commit(c *completion) error {
 				return err
 			}
 		}
-		if _, err := enqueue(tx, c.site, c.found, c.variant); err != nil {
+		if err := enqueue(tx, c.site, c.found, c.maxVariants); err != nil {
 			return err
 		}
 		if c.recBytes != nil {
@@ -366,7 +366,7 @@ func (s *State) commit(c *completion) error {
 func (s *State) seed(site string, es []*entry, rec *siteRecord) error {
 	rec.Seeded = true
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		if _, err := enqueue(tx, site, es, nil); err != nil {
+		if err := enqueue(tx, site, es, 0); err != nil {
 			return err
 		}
 		return putSite(tx, site, rec)
