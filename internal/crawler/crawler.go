@@ -508,12 +508,12 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 	u, err := url.Parse(e.URL)
 	if err != nil || tk == nil {
 		c.log.Warn("unparseable frontier url", "url", e.URL, "err", err)
-		return c.finish(sc, comp, nil)
+		return c.finish(sc, comp, "", nil)
 	}
 	host := hostOf(u)
 	if why := c.polite.failed(host); why != "" {
 		c.log.Debug("host set aside, skipping", "url", e.URL, "why", why)
-		return c.finish(sc, comp, nil)
+		return c.finish(sc, comp, "", nil)
 	}
 	if !c.cfg.IgnoreRobots {
 		rules, err := c.robotsFor(siteCtx, fetchCtx, sc, u)
@@ -525,7 +525,7 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 		}
 		if rules != nil && !rules.TestAgent(robotsPath(u), robotsAgent) {
 			c.log.Debug("disallowed by robots.txt", "url", e.URL)
-			return c.finish(sc, comp, nil)
+			return c.finish(sc, comp, "", nil)
 		}
 	}
 	if err := c.polite.wait(siteCtx, tk); err != nil {
@@ -559,19 +559,18 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 		return werr // the archive cannot take records: stop this site, keep the entry
 	}
 	comp.found, comp.maxVariants = c.links(sc, e, u, f), c.cfg.MaxQueryVariants
-	return c.finish(sc, comp, f)
+	return c.finish(sc, comp, host, f)
 }
 
-// finish updates the site's counters and commits the completion.
-func (c *Crawler) finish(sc *siteCrawl, comp *completion, f *fetched) error {
+// finish updates the site's counters with the fetch from host, if there
+// was one, and commits the completion.
+func (c *Crawler) finish(sc *siteCrawl, comp *completion, host string, f *fetched) error {
 	sc.mu.Lock()
 	if f != nil {
-		u, _ := url.Parse(comp.done.URL)
-		h := hostOf(u)
-		t := sc.rec.Hosts[h]
+		t := sc.rec.Hosts[host]
 		if t == nil {
 			t = &tally{}
-			sc.rec.Hosts[h] = t
+			sc.rec.Hosts[host] = t
 		}
 		if f.err != nil {
 			sc.rec.Errors++
@@ -583,7 +582,7 @@ func (c *Crawler) finish(sc *siteCrawl, comp *completion, f *fetched) error {
 			t.Pages++
 			t.Bytes += f.size
 		}
-		t.Failed = c.polite.failed(h)
+		t.Failed = c.polite.failed(host)
 	}
 	var err error
 	comp.recBytes, err = json.Marshal(sc.rec)
