@@ -596,11 +596,9 @@ func (c *Crawler) finish(sc *siteCrawl, comp *completion, host string, f *fetche
 // links returns the in-scope, trap-free URLs a capture leads to.
 func (c *Crawler) links(sc *siteCrawl, e *entry, u *url.URL, f *fetched) []*entry {
 	var out []*entry
-	add := func(raw string, requisite bool, depth, hops int) {
-		n, err := page.Normalize(raw, u)
-		if err != nil {
-			return
-		}
+	// add takes a normalised absolute URL: page.Parse and page.ParseCSS give
+	// nothing else, and a redirect's Location is normalised below.
+	add := func(n string, requisite bool, depth, hops int) {
 		nu, err := url.Parse(n)
 		if err != nil || !sc.scope.allows(nu, requisite) {
 			return
@@ -616,7 +614,9 @@ func (c *Crawler) links(sc *siteCrawl, e *entry, u *url.URL, f *fetched) []*entr
 	}
 	if f.status >= 300 && f.status < 400 {
 		if loc := f.header.Get("Location"); loc != "" && e.Hops < c.cfg.MaxRedirects {
-			add(loc, e.Requisite, e.Depth, e.Hops+1)
+			if n, err := page.Normalize(loc, u); err == nil {
+				add(n, e.Requisite, e.Depth, e.Hops+1)
+			}
 		}
 		return out
 	}
@@ -629,10 +629,13 @@ func (c *Crawler) links(sc *siteCrawl, e *entry, u *url.URL, f *fetched) []*entr
 		for _, l := range page.ParseCSS(f.body, ct, u) {
 			add(l.URL, true, e.Depth, 0)
 		}
-	case page.IsHTML(ct, f.body):
+	default:
+		// Parse sniffs the body itself: what is not HTML is ErrNotHTML.
 		p, err := page.Parse(f.body, ct, u)
 		if err != nil {
-			c.log.Debug("parse", "url", u.String(), "err", err)
+			if !errors.Is(err, page.ErrNotHTML) {
+				c.log.Debug("parse", "url", u.String(), "err", err)
+			}
 			return nil
 		}
 		for _, l := range p.Links {
@@ -905,7 +908,7 @@ func (c *Crawler) archive(sc *siteCrawl, u *url.URL, host string, f *fetched) er
 }
 
 // mayHoldLinks tells from a Content-Type whether a body is worth reading
-// for links: HTML, CSS, XML, any text, or no type at all (then page.IsHTML
+// for links: HTML, CSS, XML, any text, or no type at all (then page.Parse
 // sniffs). Images, media, archives and the like are not read.
 func mayHoldLinks(contentType string) bool {
 	mt := mediaType(contentType)
