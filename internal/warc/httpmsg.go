@@ -64,8 +64,7 @@ func parseResponseHead(r *bufio.Reader, method string, payload io.Writer, headOn
 		hdr.contentLength, hdr.hasLength, hdr.lengthBad, hdr.chunked, hdr.otherTE = 0, false, false, false, false
 		res.ContentType = ""
 		budget := int64(maxHTTPHeaderBytes)
-		line, n, err := readHeaderLine(r, &budget)
-		res.HeaderLen += n
+		line, err := readLine(r, &budget)
 		if err != nil {
 			return res, fmt.Errorf("%w: status line: %v", errNotHTTP, err)
 		}
@@ -75,8 +74,7 @@ func parseResponseHead(r *bufio.Reader, method string, payload io.Writer, headOn
 		}
 		res.Status = status
 		for {
-			line, n, err := readHeaderLine(r, &budget)
-			res.HeaderLen += n
+			line, err := readLine(r, &budget)
 			if err != nil {
 				return res, fmt.Errorf("%w: header: %v", errNotHTTP, err)
 			}
@@ -108,6 +106,7 @@ func parseResponseHead(r *bufio.Reader, method string, payload io.Writer, headOn
 				}
 			}
 		}
+		res.HeaderLen += maxHTTPHeaderBytes - budget // readLine charged every raw byte of the block
 		// 101 switches protocols: what follows is not HTTP, and not a payload.
 		if status >= 100 && status < 200 && status != 101 {
 			continue
@@ -155,38 +154,6 @@ func parseResponseHead(r *bufio.Reader, method string, payload io.Writer, headOn
 		res.Complete = false
 	}
 	return res, nil
-}
-
-// readHeaderLine reads one CRLF- or LF-terminated line without its line end,
-// charging its raw size to budget. n is the number of raw bytes consumed.
-func readHeaderLine(r *bufio.Reader, budget *int64) (line []byte, n int64, err error) {
-	var buf []byte
-	for {
-		frag, err := r.ReadSlice('\n')
-		n += int64(len(frag))
-		if n > *budget {
-			return nil, n, errors.New("header block too large")
-		}
-		if err == bufio.ErrBufferFull {
-			buf = append(buf, frag...)
-			continue
-		}
-		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return nil, n, err
-		}
-		if buf != nil {
-			frag = append(buf, frag...)
-		}
-		*budget -= n
-		frag = frag[:len(frag)-1]
-		if len(frag) > 0 && frag[len(frag)-1] == '\r' {
-			frag = frag[:len(frag)-1]
-		}
-		return frag, n, nil
-	}
 }
 
 // parseStatusLine accepts "HTTP/1.x SSS reason" and returns the status code.
