@@ -117,42 +117,30 @@ func parseResponseHead(r *bufio.Reader, method string, payload io.Writer, headOn
 	if headOnly {
 		return res, nil
 	}
-	if hdr.lengthBad {
-		hdr.hasLength = false // unusable framing: read to the end, as a client would on close
-	}
 	status := res.Status
 	if strings.EqualFold(method, "HEAD") || status < 200 || status == 204 || status == 304 {
 		res.Complete = true
 		return res, nil
 	}
-	var body io.Reader
+	body := io.Reader(r) // close-delimited: the body runs to the end of the bytes
+	want := int64(-1)    // the payload length the framing promises, if it does
 	switch {
 	case hdr.chunked:
 		// RFC 9112 §6.3: Transfer-Encoding overrides Content-Length.
 		body = httputil.NewChunkedReader(r)
-	case hdr.otherTE:
-		body = r // close-delimited
-	case hdr.hasLength:
-		body = io.LimitReader(r, hdr.contentLength)
-	default:
-		body = r // close-delimited
+	case hdr.hasLength && !hdr.lengthBad && !hdr.otherTE:
+		// A bad length is unusable framing, and another transfer coding makes
+		// the length not the body's: both read to the end, as a client would on close.
+		body, want = io.LimitReader(r, hdr.contentLength), hdr.contentLength
 	}
 	if buf == nil {
 		buf = make([]byte, 32<<10)
 	}
 	n, err := io.CopyBuffer(payload, body, buf)
 	res.PayloadLen = n
-	switch {
-	case err == nil && hdr.hasLength && !hdr.chunked && !hdr.otherTE:
-		res.Complete = n == hdr.contentLength
-	case err == nil:
-		res.Complete = true
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		res.Complete = false
-	default:
-		// A malformed chunk header: keep the digest of what was decoded.
-		res.Complete = false
-	}
+	// An error is chunk framing that broke off or went bad: the digest keeps
+	// what was decoded, and the response is not complete.
+	res.Complete = err == nil && (want < 0 || n == want)
 	return res, nil
 }
 
