@@ -38,11 +38,10 @@ type Exchange struct {
 	TLS       *tls.ConnectionState // nil for plain HTTP
 	CertError string               // why the certificate would not verify ("" if it does or no TLS)
 
-	mu       sync.Mutex
-	closed   bool
-	req      *spool
-	resp     *spool
-	respSize int64
+	mu     sync.Mutex
+	closed bool
+	req    *spool
+	resp   *spool
 }
 
 // WARC converts the exchange for warc.Writer.WriteExchange. Each call returns
@@ -58,7 +57,7 @@ func (e *Exchange) WARC() warc.Exchange {
 		x.Request = e.req.section(e.Request.Size())
 	}
 	if e.Response != nil {
-		x.Response = e.resp.section(e.respSize)
+		x.Response = e.resp.section(e.Response.Size())
 	}
 	return x
 }

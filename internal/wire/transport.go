@@ -121,7 +121,6 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if f.Cut && e.Truncated == "" {
 		e.Truncated = "length"
 	}
-	e.respSize = f.End
 	e.Response = rec.resp.section(f.End)
 
 	rec.resp.retain() // the caller's body holds its own reference
