@@ -18,16 +18,14 @@ import (
 type frame struct {
 	HeadEnd  int64 // offset just past the final response head's blank line; 0 if the head is incomplete
 	End      int64 // where the record ends
-	Status   int
-	Complete bool // the body ended where its framing says (false for close-delimited: only EOF tells)
-	Cut      bool // End is the MaxBody point inside a longer body
+	Complete bool  // the body ended where its framing says (false for close-delimited: only EOF tells)
+	Cut      bool  // End is the MaxBody point inside a longer body
 	Err      error
 }
 
-var (
-	errIncompleteHead = errors.New("incomplete response head")
-	maxFrameLine      = 1 << 20 // longer lines are not HTTP
-)
+var errIncompleteHead = errors.New("incomplete response head")
+
+const maxFrameLine = 1 << 20 // longer lines are not HTTP
 
 // scanFrame finds the message in the first size bytes of r, for a request with
 // the given method, cutting the body after maxBody payload bytes. It accepts
@@ -39,6 +37,7 @@ func scanFrame(r io.ReaderAt, size int64, method string, maxBody int64) frame {
 	pos := func() int64 { return cr.n - int64(br.Buffered()) }
 	f := frame{End: size}
 
+	var status int
 	var contentLength int64 = -1
 	chunked := false
 	for {
@@ -47,12 +46,11 @@ func scanFrame(r io.ReaderAt, size int64, method string, maxBody int64) frame {
 			f.Err = errIncompleteHead
 			return f
 		}
-		status, err := parseStatusLine(line)
+		status, err = parseStatusLine(line)
 		if err != nil {
 			f.Err = err
 			return f
 		}
-		f.Status = status
 		contentLength, chunked = -1, false
 		for {
 			line, err := readLine(br)
@@ -88,7 +86,7 @@ func scanFrame(r io.ReaderAt, size int64, method string, maxBody int64) frame {
 	f.HeadEnd = pos()
 
 	switch {
-	case method == "HEAD" || f.Status < 200 || f.Status == 204 || f.Status == 304:
+	case method == "HEAD" || status < 200 || status == 204 || status == 304:
 		f.End, f.Complete = f.HeadEnd, true
 	case chunked:
 		scanChunked(br, pos, maxBody, &f)
