@@ -39,14 +39,14 @@ func scanFrame(r io.ReaderAt, size int64, method string, maxBody int64) frame {
 
 	var status int
 	var contentLength int64 = -1
-	chunked := false
+	var chunked, http10 bool
 	for {
 		line, err := readLine(br)
 		if err != nil {
 			f.Err = errIncompleteHead
 			return f
 		}
-		status, err = parseStatusLine(line)
+		status, http10, err = parseStatusLine(line)
 		if err != nil {
 			f.Err = err
 			return f
@@ -84,6 +84,11 @@ func scanFrame(r io.ReaderAt, size int64, method string, maxBody int64) frame {
 		break
 	}
 	f.HeadEnd = pos()
+	if http10 {
+		// Transfer-Encoding is HTTP/1.1's: net/http (and browsers) ignore it
+		// in an older message and read the body by its length or to the close.
+		chunked = false
+	}
 
 	switch {
 	case method == "HEAD" || status < 200 || status == 204 || status == 304:
@@ -180,18 +185,21 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 }
 
 // parseStatusLine checks a status line the way net/http does
-// ("HTTP/1.1 200 OK", reason optional) and returns the code.
-func parseStatusLine(line []byte) (int, error) {
+// ("HTTP/1.1 200 OK", reason optional) and returns the code, and whether the
+// version is older than HTTP/1.1.
+func parseStatusLine(line []byte) (status int, http10 bool, err error) {
 	proto, rest, ok := bytes.Cut(line, []byte(" "))
 	if !ok || !bytes.HasPrefix(proto, []byte("HTTP/")) {
-		return 0, fmt.Errorf("%w: status line %q", ErrMalformedResponse, truncate(line, 60))
+		return 0, false, fmt.Errorf("%w: status line %q", ErrMalformedResponse, truncate(line, 60))
 	}
 	code, _, _ := bytes.Cut(bytes.TrimLeft(rest, " "), []byte(" "))
 	n, err := strconv.Atoi(string(code))
 	if err != nil || len(code) != 3 || n < 100 {
-		return 0, fmt.Errorf("%w: status line %q", ErrMalformedResponse, truncate(line, 60))
+		return 0, false, fmt.Errorf("%w: status line %q", ErrMalformedResponse, truncate(line, 60))
 	}
-	return n, nil
+	v := proto[len("HTTP/"):] // "X.Y"; other spellings net/http refuses anyway
+	http10 = len(v) == 3 && v[1] == '.' && (v[0] == '0' || v[0] == '1' && v[2] == '0')
+	return n, http10, nil
 }
 
 func truncate(b []byte, n int) string {

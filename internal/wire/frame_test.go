@@ -27,6 +27,8 @@ func TestScanFrame(t *testing.T) {
 		{"chunked-cut", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n3\r\nabc\r\n0\r\n\r\n", "GET", 3, 58, false, true, nil},
 		{"chunked-over-length", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n2\r\nok\r\n0\r\n\r\n", "GET", 100, -1, true, false, nil},
 		{"chunked-bad-size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "GET", 100, -1, false, false, errors.New("")},
+		{"http10-chunked", "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\nEXTRA", "GET", 100, -1, false, false, nil},
+		{"http10-chunked-length", "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n2\r\nok", "GET", 100, 69, true, false, nil},
 		{"close-delimited", "HTTP/1.0 200 OK\r\n\r\nall of it", "GET", 100, -1, false, false, nil},
 		{"close-delimited-cut", "HTTP/1.0 200 OK\r\n\r\nall of it", "GET", 3, 22, false, true, nil},
 		{"head", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", "HEAD", 100, -1, true, false, nil},
