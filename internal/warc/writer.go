@@ -278,7 +278,7 @@ func (w *Writer) WriteExchange(ex Exchange) (ExchangeResult, error) {
 	if ex.Request == nil || ex.Response == nil {
 		return res, fmt.Errorf("%w: exchange of %s lacks request or response bytes", ErrBadField, ex.TargetURI)
 	}
-	if err := checkURIAndIP(ex.TargetURI, ex.IP, true); err != nil {
+	if err := checkURI(ex.TargetURI); err != nil {
 		return res, err
 	}
 	ip, err := canonicalIP(ex.IP)
@@ -400,7 +400,7 @@ func (w *Writer) WriteResource(uri, ip string, date time.Time, contentType strin
 	if body == nil {
 		body = io.NewSectionReader(bytes.NewReader(nil), 0, 0)
 	}
-	if err := checkURIAndIP(uri, ip, true); err != nil {
+	if err := checkURI(uri); err != nil {
 		return Location{}, err
 	}
 	if err := checkFieldValue("Content-Type", contentType, false); err != nil {
@@ -451,7 +451,7 @@ func (w *Writer) WriteResource(uri, ip string, date time.Time, contentType strin
 // empty). Metadata records have no payload digest (WARC 1.1 §6.6).
 func (w *Writer) WriteMetadata(uri string, date time.Time, contentType string, body []byte) (Location, error) {
 	if uri != "" {
-		if err := checkURIAndIP(uri, "", true); err != nil {
+		if err := checkURI(uri); err != nil {
 			return Location{}, err
 		}
 	}
@@ -492,17 +492,16 @@ func (w *Writer) WriteMetadata(uri string, date time.Time, contentType string, b
 	return locs[0], nil
 }
 
-func checkURIAndIP(uri, ip string, required bool) error {
-	if uri == "" && required {
+// checkURI rejects a WARC-Target-URI that is empty or would break the
+// header. (A peer IP is checked by canonicalIP, which accepts only addresses.)
+func checkURI(uri string) error {
+	if uri == "" {
 		return fmt.Errorf("%w: empty WARC-Target-URI", ErrBadField)
-	}
-	if err := checkFieldValue("WARC-Target-URI", uri, true); err != nil {
-		return err
 	}
 	if strings.HasPrefix(uri, "<") {
 		return fmt.Errorf("%w: WARC-Target-URI %q has angle brackets (WARC 1.0 style)", ErrBadField, uri)
 	}
-	return checkFieldValue("WARC-IP-Address", ip, true)
+	return checkFieldValue("WARC-Target-URI", uri, true)
 }
 
 // canonicalIP spells a peer address as WARC-IP-Address wants it: a dotted
