@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -480,5 +481,49 @@ func TestHostsLineWithoutName(t *testing.T) {
 	if len(rows) != 1 || rows[0].Host != "w.test" || rows[0].Site != "w.test" || rows[0].Role != "web" || rows[0].Captures != 1 {
 		got, _ := json.Marshal(rows)
 		t.Errorf("hosts: got %s, want only w.test (site w.test, role web, 1 capture)", got)
+	}
+}
+
+// TestInterimResponses: a capture recorded with interim 1xx heads before its
+// final response is that response (status, page, headlines).
+func TestInterimResponses(t *testing.T) {
+	layout := archive.Layout{Root: t.TempDir()}
+	ix, err := Open(layout, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	html := "<html><head><title>Hinted</title></head><body><h1>After hints</h1></body></html>"
+	rec := captureRecord("http://h.test/", t0, 200, "text/html", html)
+	block := "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n" +
+		fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s", len(html), html)
+	rec.Block = io.NewSectionReader(strings.NewReader(block), 0, int64(len(block)))
+	ix.Observe(warc.Location{File: "f.warc.gz", Offset: 1, Length: 1}, rec)
+	if err := ix.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	caps, err := ix.Captures(context.Background(), "h.test")
+	if err != nil || len(caps) != 1 || caps[0].Status != 200 || caps[0].MIME != "text/html" {
+		t.Fatalf("captures %+v (%v), want one 200 text/html", caps, err)
+	}
+	heads, err := ix.Headlines(context.Background(), "h.test")
+	if err != nil || len(heads) != 2 || heads[0].Text != "Hinted" || heads[1].Text != "After hints" {
+		t.Errorf("headlines %+v (%v), want the final page's title and h1", heads, err)
+	}
+}
+
+func TestSkipInterim(t *testing.T) {
+	final := "HTTP/1.1 200 OK\r\n\r\nbody"
+	for in, want := range map[string]string{
+		final:                                   final,
+		"HTTP/1.1 100 Continue\r\n\r\n" + final: final,
+		"HTTP/1.1 103 Hints\nLink: <x>\n\n" + final:         final,
+		"HTTP/1.1 101 Switching Protocols\r\n\r\nraw bytes": "HTTP/1.1 101 Switching Protocols\r\n\r\nraw bytes",
+		"HTTP/1.1 100 Continue\r\n":                         "HTTP/1.1 100 Continue\r\n", // cut off: nothing to skip to
+		"not http":                                          "not http",
+	} {
+		if got := string(skipInterim([]byte(in))); got != want {
+			t.Errorf("skipInterim(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -164,6 +164,9 @@ func decodeCapture(loc warc.Location, h warc.Header, revisit bool, uri string, d
 	}
 	e := &entry{host: NormalizeHost(u.Hostname()), date: date, capture: c}
 
+	// Interim answers (100 Continue, 103 Early Hints) are recorded before
+	// the response they precede; the capture is that final response.
+	block = skipInterim(block)
 	// Most captures are not pages: read just the head, cheaply, and
 	// leave net/http (de-chunking, framing) to the pages.
 	head, ok := parseHead(block)
@@ -318,6 +321,27 @@ func parseHead(block []byte) (httpHead, bool) {
 		}
 	}
 	return h, true
+}
+
+// skipInterim drops the interim 1xx heads (not 101 Switching Protocols,
+// which is final) at the start of a recorded response.
+func skipInterim(block []byte) []byte {
+	for {
+		h, ok := parseHead(block)
+		if !ok || h.status < 100 || h.status > 199 || h.status == 101 {
+			return block
+		}
+		end := bytes.Index(block, []byte("\r\n\r\n"))
+		if lf := bytes.Index(block, []byte("\n\n")); lf >= 0 && (end < 0 || lf < end) {
+			end = lf + 2
+		} else if end >= 0 {
+			end += 4
+		}
+		if end < 0 {
+			return block
+		}
+		block = block[end:]
+	}
 }
 
 // isPlainASCIIHost: lowercase letters, digits, '-' and '.' need no IDNA.
