@@ -144,7 +144,7 @@ func printCrawlSummary(e *env, sum *crawler.Summary) {
 		}
 		p := e.rows()
 		for _, r := range sum.Sites {
-			p.add(siteLine{r.Name, r.Status, r.Reason, r.Pages, r.Bytes, r.Errors, r.Skipped})
+			p.add(siteLine{r.Name, string(r.Status), r.Reason, r.Pages, r.Bytes, r.Errors, r.Skipped})
 		}
 		return
 	}

@@ -53,6 +53,14 @@
 // State.Payloads keeps payload digests in the state file, so revisit
 // records span crawls (Recrawl).
 //
+// # Files
+//
+// crawler.go holds the types, New and Run; site.go one site's crawl (the
+// scheduler loop, a visit, the results); robots.go robots.txt; links.go
+// what a capture leads to; fetch.go one fetch and its archiving; engine.go
+// the colly collector; politeness.go, scope.go, state.go and progress.go
+// what their names say.
+//
 // # colly as the fetch engine
 //
 // Every request, robots.txt included, goes through one colly v2.3.0

@@ -283,7 +283,7 @@ func TestLimits(t *testing.T) {
 		maxPages   int
 		maxDepth   int
 		variants   int
-		wantStatus string
+		wantStatus Status
 		wantMax    int
 	}{
 		{"max pages", 5, 0, 0, StatusPartial, 5},

@@ -108,7 +108,7 @@ type entry struct {
 
 // siteRecord is a site's progress, updated with every completed fetch.
 type siteRecord struct {
-	Status  string            `json:"status"` // crawling, done, partial, failed
+	Status  Status            `json:"status"` // crawling, done, partial, failed
 	Reason  string            `json:"reason,omitempty"`
 	Pages   int64             `json:"pages"`
 	Bytes   int64             `json:"bytes"`

@@ -1,0 +1,104 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/gocolly/colly/v2"
+
+	"crawl/internal/archive"
+	"crawl/internal/wire"
+)
+
+// fetched is one fetch's outcome, as the crawler needs it after archiving.
+type fetched struct {
+	ex      *wire.Exchange
+	status  int
+	header  http.Header
+	body    []byte // decoded (gzip/deflate) and capped at MaxParse, for parsing
+	size    int64  // raw response bytes on the wire
+	err     error  // no response
+	aborted bool   // cut by cancellation
+}
+
+func (f *fetched) close() {
+	if f.ex != nil {
+		f.ex.Close()
+	}
+}
+
+// fetch performs one GET through the colly collector, over the recording
+// transport (see engine.go).
+func (c *Crawler) fetch(ctx context.Context, u *url.URL) *fetched {
+	f := &fetched{}
+	tag := strconv.FormatUint(c.fetchID.Add(1), 10)
+	p := &pending{ctx: ctx, u: u, f: f}
+	c.pending.Store(tag, p)
+	defer func() {
+		c.pending.Delete(tag)
+		if f.ex != nil {
+			if f.ex.Response != nil {
+				f.size = f.ex.Response.Size()
+			}
+			if f.err == nil && f.ex.Err != nil {
+				f.err = f.ex.Err
+			}
+		}
+	}()
+	hdr := http.Header{}
+	hdr.Set("User-Agent", c.ua)
+	hdr.Set("Accept", "text/html,application/xhtml+xml,text/css,*/*;q=0.8")
+	hdr.Set("Accept-Encoding", "gzip")
+	hdr.Set(tagHeader, tag)
+	cctx := colly.NewContext()
+	cctx.Put(pendingKey, p)
+	err := c.collector.Request(http.MethodGet, u.String(), nil, cctx, hdr)
+	if err != nil && !p.got {
+		// colly refused before sending (its URL parser, for one).
+		f.err = fmt.Errorf("request %s: %w", u, err)
+	}
+	if f.err != nil {
+		f.status, f.header, f.body = 0, nil, nil
+	}
+	f.aborted = ctx.Err() != nil
+	return f
+}
+
+// archive writes a fetch as a request/response pair, or a FetchError record
+// when no response came back.
+func (c *Crawler) archive(sc *siteCrawl, u *url.URL, host string, f *fetched) error {
+	now := time.Now().UTC()
+	if f.ex != nil && f.ex.Response != nil {
+		res, err := c.cfg.Writer.WriteExchange(f.ex.WARC())
+		if err != nil {
+			return fmt.Errorf("archive %s: %w", u, err)
+		}
+		c.stats.pages.Add(1)
+		c.stats.bytes.Add(f.size)
+		if res.Revisit {
+			c.stats.revisits.Add(1)
+		}
+		if f.ex.CertError != "" {
+			c.log.Info("certificate problem (recorded anyway)", "url", u.String(), "err", f.ex.CertError)
+		}
+		if f.ex.Truncated != "" {
+			c.log.Info("response truncated", "url", u.String(), "why", f.ex.Truncated)
+		}
+		return nil
+	}
+	if f.err == nil {
+		f.err = errors.New("no response recorded")
+	}
+	c.stats.errors.Add(1)
+	fe := archive.FetchError{URL: u.String(), Host: host, Error: f.err.Error(), Time: now}
+	if _, err := c.cfg.Writer.WriteMetadata(u.String(), now, archive.ContentType, archive.Encode(fe)); err != nil {
+		return fmt.Errorf("archive fetch error of %s: %w", u, err)
+	}
+	c.log.Debug("fetch failed", "url", u.String(), "err", f.err)
+	return nil
+}

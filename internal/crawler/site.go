@@ -1,0 +1,375 @@
+package crawler
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"crawl/internal/archive"
+	"crawl/internal/page"
+)
+
+// siteCrawl is one site's crawl in progress.
+type siteCrawl struct {
+	site  Site
+	scope *scope
+
+	mu  sync.Mutex
+	rec *siteRecord
+}
+
+// Why a site ended short of done, in SiteResult.Reason (a host error or a
+// state error may be there too).
+const (
+	reasonStopped     = "stopped"      // the run was stopped: the next Run resumes the site
+	reasonMaxPages    = "max-pages"    // Config.MaxPages reached
+	reasonSiteTimeout = "site-timeout" // Config.SiteTimeout reached
+	reasonNoAnswer    = "no host answered"
+)
+
+// crawlSite crawls one site to its end (or the run's stop), resuming what
+// the state holds of it, and writes each host's outcome to the archive.
+func (c *Crawler) crawlSite(ctx, fetchCtx context.Context, s Site, zone map[string]bool) (SiteResult, error) {
+	rec, err := c.state.site(s.Name)
+	if err != nil {
+		return c.unstarted(s), err
+	}
+	final := rec.Status.Final()
+	if final && c.cfg.Recrawl {
+		if err := c.state.resetSite(s.Name); err != nil {
+			return c.unstarted(s), err
+		}
+		rec = &siteRecord{Hosts: map[string]*tally{}}
+		final = false
+	}
+	if final {
+		c.stats.sitesDone.Add(1)
+		c.stats.sitesQueued.Add(-1)
+		return c.result(s, rec, true), nil
+	}
+	begin := time.Now()
+	c.stats.sitesQueued.Add(-1)
+	c.stats.sitesActive.Add(1)
+	defer c.stats.sitesActive.Add(-1)
+	defer c.stats.sitesDone.Add(1)
+
+	sc := &siteCrawl{site: s, rec: rec, scope: &scope{site: map[string]bool{}, zone: zone, extra: c.extra}}
+	for _, h := range s.Hosts {
+		sc.scope.site[hostName(h.Name)] = true
+	}
+	if rec.Status == "" {
+		rec.Status = StatusCrawling
+		rec.Started = time.Now().UTC()
+	}
+	seeds := c.seeds(s)
+	if !rec.Seeded {
+		if err := c.state.seed(s.Name, seeds, rec); err != nil {
+			return c.unstarted(s), err
+		}
+	}
+
+	siteCtx := ctx
+	if c.cfg.SiteTimeout > 0 {
+		var cancel context.CancelFunc
+		siteCtx, cancel = context.WithTimeout(ctx, c.cfg.SiteTimeout)
+		defer cancel()
+	}
+	// robots.txt of the site's hosts one after the other: www's often
+	// redirects to the apex's (or http's to https's), which is then known
+	// and not fetched twice. With IgnoreRobots it is still fetched and
+	// archived (it is part of the site), just not obeyed.
+	for _, e := range seeds {
+		if u, err := url.Parse(e.URL); err == nil {
+			if _, err := c.robotsFor(siteCtx, fetchCtx, sc, u); err != nil {
+				c.log.Debug("robots.txt", "url", e.URL, "err", err)
+			}
+		}
+	}
+
+	reason, stateErr := c.schedule(ctx, siteCtx, fetchCtx, sc)
+	return c.endSite(sc, begin, reason, stateErr)
+}
+
+// seeds returns a site's seed entries: its Seeds, or http://HOST/ for each
+// of its hosts.
+func (c *Crawler) seeds(s Site) []*entry {
+	var seeds []*entry
+	raw := s.Seeds
+	if len(raw) == 0 {
+		for _, h := range s.Hosts {
+			raw = append(raw, "http://"+h.Name+"/")
+		}
+	}
+	for _, r := range raw {
+		n, err := page.Normalize(r, nil)
+		if err != nil {
+			c.log.Warn("bad seed", "site", s.Name, "seed", r, "err", err)
+			continue
+		}
+		seeds = append(seeds, &entry{URL: n})
+	}
+	return seeds
+}
+
+// schedule is the site's scheduler loop: it takes frontier entries in the
+// order they were queued and visits each in a goroutine of its own, up to
+// HostParallel per host of the site at once, until the frontier is empty
+// with nothing in flight, MaxPages is reached, the site's time is up or the
+// run stops. It returns why the site ended short ("" when it is complete)
+// and the first state error, after every visit it started has returned.
+func (c *Crawler) schedule(ctx, siteCtx, fetchCtx context.Context, sc *siteCrawl) (reason string, stateErr error) {
+	slots := c.cfg.HostParallel * max(1, len(sc.site.Hosts))
+	slots = min(slots, 64)
+	done := make(chan error, slots)
+	var (
+		queue    []*entry
+		cursor   []byte
+		inflight int
+		err      error
+	)
+	waitOne := func() {
+		if err := <-done; err != nil && stateErr == nil {
+			stateErr = err
+		}
+		inflight--
+	}
+	for stateErr == nil {
+		if err := siteCtx.Err(); err != nil {
+			reason = reasonStopped
+			if ctx.Err() == nil {
+				reason = reasonSiteTimeout
+			}
+			break
+		}
+		sc.mu.Lock()
+		pages := sc.rec.Pages
+		sc.mu.Unlock()
+		if c.cfg.MaxPages > 0 && pages+int64(inflight) >= int64(c.cfg.MaxPages) {
+			if inflight > 0 {
+				waitOne()
+				continue
+			}
+			reason = reasonMaxPages
+			break
+		}
+		if len(queue) == 0 {
+			queue, err = c.state.load(sc.site.Name, cursor, 256)
+			if err != nil {
+				stateErr = err
+				break
+			}
+			if len(queue) > 0 {
+				cursor = queue[len(queue)-1].key
+			} else if inflight == 0 {
+				break // frontier empty, nothing in flight: the site is complete
+			} else {
+				waitOne()
+				continue
+			}
+		}
+		if inflight >= slots {
+			waitOne()
+			continue
+		}
+		e := queue[0]
+		queue = queue[1:]
+		inflight++
+		// The host's ticket is taken here, in frontier order, not when the
+		// goroutine gets going: see gate.
+		var tk *ticket
+		if u, err := url.Parse(e.URL); err == nil {
+			tk = c.polite.take(hostOf(u), false)
+		}
+		go func() { done <- c.visit(siteCtx, fetchCtx, sc, e, tk) }()
+	}
+	for inflight > 0 {
+		waitOne()
+	}
+	if stateErr != nil && reason == "" {
+		reason = "state: " + stateErr.Error()
+	}
+	return reason, stateErr
+}
+
+// endSite records how the site ended, in the state and, for each host, as
+// an archive.HostStatus record, and returns the site's result.
+func (c *Crawler) endSite(sc *siteCrawl, begin time.Time, reason string, stateErr error) (SiteResult, error) {
+	s := sc.site
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	switch reason {
+	case "":
+		sc.rec.Status = StatusDone
+	case reasonStopped:
+		// Stays StatusCrawling: the next run resumes it.
+	default:
+		sc.rec.Status = StatusPartial
+		sc.rec.Reason = reason
+	}
+	if reason == "" && sc.rec.Pages == 0 && sc.rec.Errors > 0 {
+		sc.rec.Status = StatusFailed
+		sc.rec.Reason = reasonNoAnswer
+	}
+	if sc.rec.Status != StatusCrawling {
+		sc.rec.Ended = time.Now().UTC()
+	}
+	if err := c.state.saveSite(s.Name, sc.rec); err != nil && stateErr == nil {
+		stateErr = err
+	}
+	r := c.result(s, sc.rec, false)
+	r.Elapsed = time.Since(begin)
+	if reason == reasonStopped {
+		r.Status, r.Reason = StatusPartial, reasonStopped
+	}
+	for _, h := range r.Hosts {
+		hs := archive.HostStatus{Host: h.Name, Status: string(h.Status), Error: h.Error, Pages: h.Pages, Bytes: h.Bytes, Time: time.Now().UTC()}
+		if _, err := c.cfg.Writer.WriteMetadata(archive.HostStatusURI(h.Name), hs.Time, archive.ContentType, archive.Encode(hs)); err != nil && stateErr == nil {
+			stateErr = fmt.Errorf("host status %s: %w", h.Name, err)
+		}
+	}
+	c.log.Info("site finished", "site", s.Name, "status", r.Status, "reason", r.Reason, "pages", r.Pages, "errors", r.Errors)
+	return r, stateErr
+}
+
+// result builds a SiteResult from a site record; rec must not change meanwhile.
+func (c *Crawler) result(s Site, rec *siteRecord, skipped bool) SiteResult {
+	r := SiteResult{Name: s.Name, Status: rec.Status, Reason: rec.Reason, Pages: rec.Pages, Bytes: rec.Bytes, Errors: rec.Errors, Skipped: skipped}
+	if !r.Status.Final() {
+		r.Status = StatusPartial
+	}
+	for _, h := range s.Hosts {
+		name := hostName(h.Name)
+		t := rec.Hosts[name]
+		if t == nil {
+			t = &tally{}
+		}
+		hr := HostResult{Name: name, Status: r.Status, Pages: t.Pages, Bytes: t.Bytes}
+		switch {
+		case t.Failed != "":
+			hr.Status, hr.Error = StatusFailed, t.Failed
+		case t.Pages == 0 && t.Errors > 0:
+			hr.Status, hr.Error = StatusFailed, t.Last
+		case r.Status == StatusFailed && t.Pages > 0:
+			hr.Status = StatusPartial
+		}
+		if r.Status == StatusPartial && hr.Error == "" && r.Reason != "" {
+			hr.Error = r.Reason
+		}
+		r.Hosts = append(r.Hosts, hr)
+	}
+	return r
+}
+
+// visit fetches one frontier entry, archives what came back, queues what it
+// links to, and commits all of it to the state. An entry left uncommitted
+// (cancelled before it was fetched) stays in the frontier for the next run.
+func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *entry, tk *ticket) error {
+	defer c.polite.drop(tk) // a no-op once the ticket was served
+	comp := &completion{site: sc.site.Name, done: e}
+	u, err := url.Parse(e.URL)
+	if err != nil || tk == nil {
+		c.log.Warn("unparseable frontier url", "url", e.URL, "err", err)
+		return c.finish(sc, comp, "", nil)
+	}
+	host := hostOf(u)
+	if why := c.polite.failed(host); why != "" {
+		c.log.Debug("host set aside, skipping", "url", e.URL, "why", why)
+		return c.finish(sc, comp, "", nil)
+	}
+	if !c.cfg.IgnoreRobots {
+		rules, err := c.robotsFor(siteCtx, fetchCtx, sc, u)
+		if err != nil {
+			if siteCtx.Err() != nil {
+				return nil // stopped while waiting: the entry stays queued
+			}
+			return err
+		}
+		if rules != nil && !rules.TestAgent(robotsPath(u), robotsAgent) {
+			c.log.Debug("disallowed by robots.txt", "url", e.URL)
+			return c.finish(sc, comp, "", nil)
+		}
+	}
+	if err := c.polite.wait(siteCtx, tk); err != nil {
+		return nil // stopped while waiting for the host's turn: stays queued
+	}
+	// The host's turn ends after the commit, so with HostParallel 1 one
+	// host's discoveries are committed in the order its URLs were fetched.
+	backoff := time.Duration(0)
+	defer func() { c.polite.release(host, backoff) }()
+	f := c.fetch(fetchCtx, u)
+	if f.status == http.StatusTooManyRequests || f.status == http.StatusServiceUnavailable {
+		backoff = c.retryAfter(f.header)
+		if e.Retries < c.cfg.MaxRetries {
+			re := *e
+			re.Retries++
+			comp.requeue = &re
+		}
+	}
+	if f.aborted && fetchCtx.Err() != nil {
+		// Aborted after the stop grace: keep it for the next run.
+		f.close()
+		return nil
+	}
+	if why := c.polite.outcome(host, f.err, c.cfg.HostMaxErrors); why != "" && f.err != nil {
+		c.log.Warn("host set aside after repeated failures", "host", host, "err", why)
+	}
+	defer f.close()
+
+	werr := c.archive(sc, u, host, f)
+	if werr != nil {
+		return werr // the archive cannot take records: stop this site, keep the entry
+	}
+	comp.found, comp.maxVariants = c.links(sc, e, u, f), c.cfg.MaxQueryVariants
+	return c.finish(sc, comp, host, f)
+}
+
+// finish updates the site's counters with the fetch from host, if there
+// was one, and commits the completion.
+func (c *Crawler) finish(sc *siteCrawl, comp *completion, host string, f *fetched) error {
+	sc.mu.Lock()
+	if f != nil {
+		t := sc.rec.Hosts[host]
+		if t == nil {
+			t = &tally{}
+			sc.rec.Hosts[host] = t
+		}
+		if f.err != nil {
+			sc.rec.Errors++
+			t.Errors++
+			t.Last = f.err.Error()
+		} else {
+			sc.rec.Pages++
+			sc.rec.Bytes += f.size
+			t.Pages++
+			t.Bytes += f.size
+		}
+		t.Failed = c.polite.failed(host)
+	}
+	var err error
+	comp.recBytes, err = json.Marshal(sc.rec)
+	sc.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return c.state.commit(comp)
+}
+
+// retryAfter is how long a 429/503 asks us to wait: Retry-After (seconds or
+// a date) up to the cap; without it, a few times the delay (at least 5s).
+func (c *Crawler) retryAfter(h http.Header) time.Duration {
+	d := max(4*c.cfg.Delay, 5*time.Second)
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+			d = time.Duration(secs) * time.Second
+		} else if t, err := http.ParseTime(v); err == nil {
+			d = time.Until(t)
+		}
+	}
+	return max(0, min(d, c.cfg.RetryAfterCap))
+}
