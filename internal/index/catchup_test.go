@@ -301,4 +301,3 @@ func TestRecrawlKeepsEveryCapture(t *testing.T) {
 		t.Errorf("flood: %+v (%v), want the URL once", hits, err)
 	}
 }
-

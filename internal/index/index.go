@@ -430,6 +430,7 @@ func (ix *Index) apply(batch []*entry, marks map[string]int64) error {
 	}
 	return nil
 }
+
 // applyEntries writes a batch in one transaction and returns the pages to
 // add to the search index, in record order. Every write is idempotent: applying the same
 // record twice changes nothing, and for each kind of host record the one
@@ -617,4 +618,3 @@ func (b *byteBudget) release(n int64) {
 	b.mu.Unlock()
 	b.cond.Broadcast()
 }
-

@@ -26,8 +26,8 @@ const analyzeChunk = 16 << 10
 // highlighter marks the terms of one query.
 type highlighter struct {
 	an       analysis.Analyzer
-	texts    []string                 // match and phrase query texts, to analyse
-	terms    map[string]bool          // exact tokens (analysed texts, terms)
+	texts    []string                  // match and phrase query texts, to analyse
+	terms    map[string]bool           // exact tokens (analysed texts, terms)
 	patterns []func(token string) bool // prefix, wildcard, regexp and fuzzy terms
 	open     string
 	close    string
