@@ -78,7 +78,7 @@ func eucKR(t testing.TB, s string) []byte {
 	return b
 }
 
-const html = "text/html; charset=utf-8"
+const htmlType = "text/html; charset=utf-8"
 
 // fixtures is the test archive: a Korean home page, an English page, an
 // EUC-KR page, a gzip+chunked page, a 404, a redirect, robots.txt, a plain
@@ -102,15 +102,15 @@ func fixtures(t testing.TB) []fixture {
 	zipped := gz([]byte(`<html><head><title>Compressed news</title></head><body><h1>Budget approved</h1>
 <p>The council approved the budget for libraries.</p></body></html>`))
 	return []fixture{
-		{"http://www.a.test/", httpResp(200, map[string]string{"Content-Type": html}, home)},
-		{"http://www.a.test/about", httpResp(200, map[string]string{"Content-Type": html}, about)},
+		{"http://www.a.test/", httpResp(200, map[string]string{"Content-Type": htmlType}, home)},
+		{"http://www.a.test/about", httpResp(200, map[string]string{"Content-Type": htmlType}, about)},
 		{"http://www.a.test/euc", httpResp(200, map[string]string{"Content-Type": "text/html"}, euc)},
-		{"http://www.a.test/gz", httpResp(200, map[string]string{"Content-Type": html, "Content-Encoding": "gzip", "Transfer-Encoding": "chunked"}, zipped)},
-		{"http://www.a.test/missing", httpResp(404, map[string]string{"Content-Type": html}, []byte(`<html><title>Not found seoul</title><h1>Gone</h1></html>`))},
-		{"http://www.a.test/old", httpResp(301, map[string]string{"Location": "http://b.test/new", "Content-Type": html}, []byte(`moved`))},
+		{"http://www.a.test/gz", httpResp(200, map[string]string{"Content-Type": htmlType, "Content-Encoding": "gzip", "Transfer-Encoding": "chunked"}, zipped)},
+		{"http://www.a.test/missing", httpResp(404, map[string]string{"Content-Type": htmlType}, []byte(`<html><title>Not found seoul</title><h1>Gone</h1></html>`))},
+		{"http://www.a.test/old", httpResp(301, map[string]string{"Location": "http://b.test/new", "Content-Type": htmlType}, []byte(`moved`))},
 		{"http://www.a.test/robots.txt", httpResp(200, map[string]string{"Content-Type": "text/plain"}, []byte("User-agent: *\nDisallow: /private seoul\n"))},
 		{"http://b.test/x", httpResp(200, map[string]string{"Content-Type": "text/plain; charset=utf-8"}, []byte("Plain notes from the harbour of 인천항에서."))},
-		{"http://www.a.test/", httpResp(200, map[string]string{"Content-Type": html}, home)},
+		{"http://www.a.test/", httpResp(200, map[string]string{"Content-Type": htmlType}, home)},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"crawl/internal/archive"
+	"crawl/internal/page"
 	"crawl/internal/warc"
 )
 
@@ -22,12 +23,12 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add("metadata", archive.HostStatusURI("a.test"), []byte(`{"host":"a.test","status":"done"}`))
 	f.Add("metadata", "http://a.test/x", []byte(`{"url":"http://a.test/x","error":"refused"}`))
 	f.Add("response", "http://a.test/", []byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\nzz\r\n"))
-	opts := Options{MaxBody: 1 << 16, MaxText: 1 << 12}.withDefaults()
+	opts := Options{Parse: page.Limits{MaxBody: 1 << 16, Config: page.Config{MaxText: 1 << 12}}}.withDefaults()
 	f.Fuzz(func(t *testing.T, typ, uri string, block []byte) {
 		h := warc.Header{{Name: "WARC-Type", Value: typ}, {Name: "WARC-Target-URI", Value: uri},
 			{Name: "WARC-Date", Value: "2026-08-23T12:00:00Z"}, {Name: "Content-Type", Value: archive.ContentType}}
 		loc := warc.Location{File: "f.warc.gz", Offset: 7, Length: 9}
-		e, err := decodeRecord(loc, h, block, &opts)
+		e, err := decodeRecord(recordInput{loc: loc, header: h, block: block}, &opts, nil)
 		if err != nil || e == nil {
 			return
 		}
@@ -42,7 +43,7 @@ func FuzzDecodeRecord(f *testing.F) {
 				t.Fatalf("capture value does not round-trip: %+v vs %+v (%v)", back, *c, err)
 			}
 		}
-		if e.page != nil && e.page.doc != nil && len(e.page.doc.Text) > opts.MaxText {
+		if e.page != nil && e.page.doc != nil && len(e.page.doc.Text) > opts.Parse.Config.MaxText {
 			t.Fatalf("text of %d bytes over MaxText", len(e.page.doc.Text))
 		}
 	})

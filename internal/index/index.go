@@ -12,11 +12,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/index/scorch"
 	bolt "go.etcd.io/bbolt"
 
 	"crawl/internal/archive"
+	"crawl/internal/page"
 	"crawl/internal/warc"
 )
 
@@ -46,11 +45,14 @@ type Options struct {
 	// either is full, so memory stays bounded whatever the crawl does.
 	QueueSize  int
 	QueueBytes int64
-	// MaxBody bytes of a decoded response body are read for a page
-	// (default 8 MiB); MaxText bytes of its visible text are indexed
-	// (default 1 MiB).
-	MaxBody int64
-	MaxText int
+	// SearchQueueBytes bounds the page text waiting for the search index
+	// (default 32 MiB). When it is full the crawl does not wait: the search
+	// index reads those pages back from the WARC files later.
+	SearchQueueBytes int64
+	// Parse are the limits of the page parse (body bytes read, text, links,
+	// headlines kept); the crawler must use the same for its parse to be
+	// taken instead of a second one (page.Parsed). Default page.DefaultLimits.
+	Parse page.Limits
 	// MaxMetadata bytes of a metadata record are read (default 1 MiB).
 	MaxMetadata int64
 	// Decoders parse pages in parallel (default GOMAXPROCS); records are
@@ -66,7 +68,7 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = 1000
@@ -83,12 +85,10 @@ func (o Options) withDefaults() Options {
 	if o.QueueBytes <= 0 {
 		o.QueueBytes = 64 << 20
 	}
-	if o.MaxBody <= 0 {
-		o.MaxBody = 8 << 20
+	if o.SearchQueueBytes <= 0 {
+		o.SearchQueueBytes = 32 << 20
 	}
-	if o.MaxText <= 0 {
-		o.MaxText = 1 << 20
-	}
+	o.Parse = o.Parse.Normalized()
 	if o.MaxMetadata <= 0 {
 		o.MaxMetadata = 1 << 20
 	}
@@ -104,104 +104,138 @@ func (o Options) withDefaults() Options {
 // Index is the writing side: it implements warc.Observer, and answers the
 // same queries as Reader (after applying everything observed so far).
 type Index struct {
-	opts   Options
-	store  *store
-	search bleve.Index
+	opts    Options
+	warcDir string
+	store   *store
+	search  *searchWriter
+	lock    *writerLock
 
 	jobs      chan *job // in record order, to the writer
 	work      chan *job // to the decoders, any order
 	budget    *byteBudget
 	done      chan struct{}
 	hostCache map[string]*hostValue // owned by the writer goroutine
+	recent    *recentResponses      // originals of revisits, by URI and date
 	private   bool                  // no other process reads it (Rebuild's temporary index)
 	closeMu   sync.RWMutex          // Observe holds it shared, Close exclusively
 	closed    bool
 
 	errMu    sync.Mutex
 	firstErr error        // first failed commit, returned by Close
-	stats    RebuildStats // counts for Rebuild
+	stats    RebuildStats // counts for Rebuild and catch-up
 }
 
 // job is one observed record on its way through decode and apply. A job
 // with flush set carries no record: the writer commits and closes flush.
 type job struct {
-	loc    warc.Location
-	header warc.Header
-	block  []byte
-	size   int64
-	result chan *entry
-	flush  chan error
+	loc      warc.Location
+	header   warc.Header
+	block    []byte
+	size     int64
+	decode   bool           // false: the record adds nothing, it only moves the checkpoint
+	parsed   *page.Parsed   // the crawler's parse of a response's payload
+	original *warc.Location // a revisit's original response, if seen in this run
+	result   chan *entry
+	flush    chan error
 }
 
-// Open opens (creating if needed) the index of an archive for writing. Only
-// one writer may exist per archive: a second gets ErrLocked.
+// Open opens (creating if needed) the index of an archive for writing, and
+// brings it up to date with the archive's WARC files first: records that a
+// crash kept from being indexed are read back from the files (see
+// follow.go). The full-text index catches up in the background. Only one
+// writer may exist per archive: a second gets ErrLocked.
 func Open(layout archive.Layout, opts Options) (*Index, error) {
 	if err := os.MkdirAll(layout.Root, 0o755); err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
-	return openAt(layout.IndexPath(), layout.SearchDir(), opts.withDefaults(), false)
+	opts = opts.withDefaults()
+	lock, err := lockWriter(layout.IndexPath()+".lock", opts.LockTimeout)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := openAt(layout.IndexPath(), layout.SearchDir(), layout.WARCDir(), opts, false)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	ix.lock = lock
+	n, err := ix.catchUp(context.Background())
+	if n > 0 {
+		opts.Logger.Info("index: caught up with records an interrupted run had not indexed", "records", n)
+	}
+	if err != nil {
+		ix.Close()
+		return nil, fmt.Errorf("index: catch up with the WARC files: %w", err)
+	}
+	return ix, nil
 }
 
-func openAt(dbPath, searchDir string, opts Options, private bool) (*Index, error) {
-	// The search index is held open for the writer's lifetime; its lock
-	// is what keeps a second writer out.
-	si, err := openSearch(searchDir, true, false, opts.LockTimeout)
-	if err != nil {
-		return nil, fmt.Errorf("index: %w", err)
-	}
+func openAt(dbPath, searchDir, warcDir string, opts Options, private bool) (*Index, error) {
 	ix := &Index{
 		opts:      opts,
+		warcDir:   warcDir,
 		store:     &store{path: dbPath, lockTimeout: opts.LockTimeout, noSync: opts.NoSync},
-		search:    si,
 		jobs:      make(chan *job, opts.QueueSize),
 		work:      make(chan *job, opts.QueueSize),
 		budget:    newByteBudget(opts.QueueBytes),
 		hostCache: map[string]*hostValue{},
+		recent:    newRecentResponses(recentResponsesMax),
 		private:   private,
 		done:      make(chan struct{}),
 	}
 	// Create the file and schema now, so readers see an (empty) index.
-	err = ix.store.update(func(*bolt.Tx) error { return nil })
+	err := ix.store.update(func(*bolt.Tx) error { return nil })
 	if rerr := ix.store.release(false); err == nil {
 		err = rerr
 	}
 	if err != nil {
-		si.Close()
 		return nil, fmt.Errorf("index: %w", err)
 	}
+	ix.search = newSearchWriter(ix, searchDir, private)
 	for range opts.Decoders {
 		go ix.decoder()
 	}
 	go ix.writer()
+	go ix.search.run()
 	return ix, nil
 }
 
 // Observe implements warc.Observer. It copies what the index needs from the
 // record and returns; it waits only when the queue is full.
 func (ix *Index) Observe(loc warc.Location, rec warc.Record) {
+	j := &job{loc: loc, result: make(chan *entry, 1)}
 	typ := strings.ToLower(rec.Header.Get("WARC-Type"))
 	var limit int64
 	switch typ {
 	case "response":
-		limit = ix.opts.MaxBody + 64<<10 // the body, plus room for the HTTP head
+		limit = ix.opts.Parse.MaxBody + 64<<10 // the body, plus room for the HTTP head
+		ix.recent.add(rec.Header, loc)
 	case "revisit":
 		limit = 64 << 10 // headers only
+		if o, ok := ix.recent.original(rec.Header); ok {
+			j.original = &o
+		}
 	case "metadata":
 		limit = ix.opts.MaxMetadata
-	default:
-		return
 	}
-	var block []byte
-	if rec.Block != nil {
-		// A block over limit is cut: a page still yields the text read so far.
-		block = make([]byte, min(rec.Block.Size(), limit))
-		if _, err := rec.Block.ReadAt(block, 0); err != nil && !errors.Is(err, io.EOF) {
-			ix.opts.Logger.Warn("index: record not readable", "file", loc.File, "offset", loc.Offset, "err", err)
-			return
+	if limit > 0 {
+		j.decode = true
+		j.header = append(warc.Header(nil), rec.Header...)
+		if p, ok := rec.Parsed.(*page.Parsed); ok && p != nil && p.Page != nil && p.Limits.Same(ix.opts.Parse) {
+			j.parsed = p
 		}
+		if rec.Block != nil {
+			// A block over limit is cut: a page still yields the text read so far.
+			j.block = make([]byte, min(rec.Block.Size(), limit))
+			if _, err := rec.Block.ReadAt(j.block, 0); err != nil && !errors.Is(err, io.EOF) {
+				ix.opts.Logger.Warn("index: record not readable", "file", loc.File, "offset", loc.Offset, "err", err)
+				j.decode, j.block = false, nil
+			}
+		}
+		j.size = int64(len(j.block))
+	} else {
+		j.result <- nil // nothing to decode: the writer only moves the checkpoint
 	}
-	j := &job{loc: loc, header: append(warc.Header(nil), rec.Header...), block: block,
-		size: int64(len(block)), result: make(chan *entry, 1)}
 	ix.closeMu.RLock()
 	defer ix.closeMu.RUnlock()
 	if ix.closed {
@@ -210,18 +244,24 @@ func (ix *Index) Observe(loc warc.Location, rec warc.Record) {
 	}
 	ix.budget.acquire(j.size)
 	ix.jobs <- j
-	ix.work <- j
+	if j.decode {
+		ix.work <- j
+	}
 }
 
 func (ix *Index) decoder() {
 	for j := range ix.work {
-		e, err := decodeRecord(j.loc, j.header, j.block, &ix.opts)
+		in := recordInput{loc: j.loc, header: j.header, block: j.block, parsed: j.parsed}
+		if j.original != nil {
+			in.original = *j.original
+		}
+		e, err := decodeRecord(in, &ix.opts, ix.originals)
 		if err != nil {
 			// e may still carry what could be read (a hosts record's good lines).
 			ix.opts.Logger.Warn("index: record skipped or partly read", "file", j.loc.File, "offset", j.loc.Offset, "err", err)
 			ix.countSkipped()
 		}
-		j.block = nil
+		j.block, j.parsed = nil, nil
 		j.result <- e
 	}
 }
@@ -240,7 +280,8 @@ func (ix *Index) Flush() error {
 	return <-f
 }
 
-// Close applies what is queued, commits, and closes the search index.
+// Close applies what is queued, commits, lets the full-text index finish
+// catching up, and closes it.
 func (ix *Index) Close() error {
 	ix.closeMu.Lock()
 	if ix.closed {
@@ -253,11 +294,11 @@ func (ix *Index) Close() error {
 	ix.closeMu.Unlock()
 	<-ix.done
 	err := ix.err()
-	if merr := mergeSearch(ix.search); merr != nil && err == nil {
-		err = merr
+	if serr := ix.search.close(); serr != nil && err == nil {
+		err = serr
 	}
-	if cerr := ix.search.Close(); cerr != nil && err == nil {
-		err = fmt.Errorf("close search index: %w", cerr)
+	if ix.lock != nil {
+		ix.lock.release()
 	}
 	return err
 }
@@ -268,6 +309,14 @@ func (ix *Index) err() error {
 	return ix.firstErr
 }
 
+func (ix *Index) fail(err error) {
+	ix.errMu.Lock()
+	if ix.firstErr == nil {
+		ix.firstErr = err
+	}
+	ix.errMu.Unlock()
+}
+
 func (ix *Index) countSkipped() {
 	ix.errMu.Lock()
 	ix.stats.Skipped++
@@ -276,38 +325,34 @@ func (ix *Index) countSkipped() {
 
 // writer is the one goroutine that commits: it gathers decoded entries in
 // record order and applies them in batches of BatchSize, or after
-// BatchDelay, whichever comes first.
+// BatchDelay, whichever comes first. Every batch also records how far into
+// each WARC file it reaches (the checkpoint), in the same transaction.
 func (ix *Index) writer() {
 	defer close(ix.done)
 	var (
 		batch   []*entry
-		items   int   // updates in the batch: a batched hosts record counts each host
-		text    int64 // bytes of page text in the batch
+		marks   = map[string]int64{} // end of the last record of each file in the batch
+		items   int                  // updates in the batch: a batched hosts record counts each host
+		text    int64                // bytes of page text in the batch
 		timer   = time.NewTimer(time.Hour)
 		pending = false
 	)
 	timer.Stop()
-	fail := func(err error) {
-		ix.opts.Logger.Error("index: commit failed", "records", len(batch), "err", err)
-		ix.errMu.Lock()
-		if ix.firstErr == nil {
-			ix.firstErr = err
-		}
-		ix.errMu.Unlock()
-	}
 	commit := func() {
-		if len(batch) > 0 {
-			if err := ix.apply(batch); err != nil {
-				fail(err)
+		if len(batch) > 0 || len(marks) > 0 {
+			if err := ix.apply(batch, marks); err != nil {
+				ix.opts.Logger.Error("index: commit failed", "records", len(batch), "err", err)
+				ix.fail(err)
 			}
 		}
 		batch, items, text, pending = batch[:0], 0, 0, false
+		clear(marks)
 		timer.Stop()
 		// Let go of index.db when idle, or when the lease is over; a
 		// private index (Rebuild's) is held until Close.
 		if !ix.private {
 			if err := ix.store.release(len(ix.jobs) > 0); err != nil {
-				fail(err)
+				ix.fail(err)
 			}
 		}
 	}
@@ -317,7 +362,7 @@ func (ix *Index) writer() {
 			if !ok {
 				commit()
 				if err := ix.store.release(false); err != nil {
-					fail(err)
+					ix.fail(err)
 				}
 				return
 			}
@@ -331,11 +376,15 @@ func (ix *Index) writer() {
 			// the decoded entry, bounded by batchText below.
 			ix.budget.release(j.size)
 			if e != nil {
+				e.loc = j.loc
 				batch = append(batch, e)
 				items += max(1, len(e.hostEntries))
 				if e.page != nil && e.page.doc != nil {
 					text += int64(len(e.page.doc.Text))
 				}
+			}
+			if j.loc.File != "" && j.loc.Length > 0 {
+				marks[j.loc.File] = max(marks[j.loc.File], j.loc.Offset+j.loc.Length)
 			}
 			if items >= ix.opts.BatchSize || text >= batchText {
 				commit()
@@ -355,13 +404,16 @@ const maxHostCache = 100_000
 // batchText caps the page text one batch holds in memory.
 const batchText = 32 << 20
 
-// apply commits one batch to index.db, then its pages to the search index.
-func (ix *Index) apply(batch []*entry) error {
+// apply commits one batch to index.db with the checkpoint it reaches, then
+// hands its pages to the full-text index.
+func (ix *Index) apply(batch []*entry, marks map[string]int64) error {
 	var docs []*pageDoc
 	err := ix.store.update(func(tx *bolt.Tx) error {
 		var err error
-		docs, err = applyEntries(tx, batch, ix.hostCache)
-		return err
+		if docs, err = applyEntries(tx, batch, ix.hostCache); err != nil {
+			return err
+		}
+		return putCheckpoints(tx, marks)
 	})
 	if err != nil {
 		clear(ix.hostCache) // it may hold what the failed transaction lost
@@ -373,25 +425,14 @@ func (ix *Index) apply(batch []*entry) error {
 	ix.errMu.Lock()
 	ix.stats.Records += int64(len(batch))
 	ix.errMu.Unlock()
-	for start := 0; start < len(docs); start += ix.opts.SearchBatch {
-		b := ix.search.NewBatch()
-		for _, d := range docs[start:min(start+ix.opts.SearchBatch, len(docs))] {
-			if err := b.Index(d.URL, d); err != nil {
-				return fmt.Errorf("search index %s: %w", d.URL, err)
-			}
-		}
-		if err := ix.search.Batch(b); err != nil {
-			return fmt.Errorf("search index batch: %w", err)
-		}
-		ix.errMu.Lock()
-		ix.stats.Pages += int64(b.Size())
-		ix.errMu.Unlock()
+	for _, d := range docs {
+		ix.search.offer(d)
 	}
 	return nil
 }
 
 // applyEntries writes a batch in one transaction and returns the pages to
-// add to the search index. Every write is idempotent: applying the same
+// add to the search index, in record order. Every write is idempotent: applying the same
 // record twice changes nothing, and for each kind of host record the one
 // with the latest WARC-Date wins.
 //
@@ -418,8 +459,7 @@ func applyEntries(tx *bolt.Tx, batch []*entry, cache map[string]*hostValue) ([]*
 		hosts[name] = h
 		return h, nil
 	}
-	docs := map[string]*pageDoc{}
-	var docOrder []string
+	var docs []*pageDoc
 
 	for _, e := range batch {
 		if e.attempt != nil {
@@ -501,12 +541,15 @@ func applyEntries(tx *bolt.Tx, batch []*entry, cache map[string]*hostValue) ([]*
 				if err := putJSON(pagesB, pk, pageValue{Time: c.Time, Headlines: e.page.headlines}); err != nil {
 					return nil, err
 				}
-				if d := e.page.doc; d != nil {
-					if _, seen := docs[d.URL]; !seen {
-						docOrder = append(docOrder, d.URL)
-					}
-					docs[d.URL] = d
-				}
+			}
+			// Every capture of a page is a search document of its own:
+			// documents are only ever added, never replaced, so BM25's
+			// statistics do not depend on how the adds were batched,
+			// and a live index scores like a rebuilt one. Search
+			// shows the best capture of each URL.
+			if d := e.page.doc; d != nil {
+				d.loc = e.loc
+				docs = append(docs, d)
 			}
 			for _, l := range e.page.links {
 				kind := []byte("e")
@@ -527,15 +570,7 @@ func applyEntries(tx *bolt.Tx, batch []*entry, cache map[string]*hostValue) ([]*
 			return nil, err
 		}
 	}
-	out := make([]*pageDoc, 0, len(docOrder))
-	for _, u := range docOrder {
-		d := docs[u]
-		if h := hosts[d.Host]; h != nil {
-			d.Site = h.Site
-		}
-		out = append(out, d)
-	}
-	return out, nil
+	return docs, nil
 }
 
 // byteBudget bounds the bytes of queued record blocks.
@@ -563,6 +598,17 @@ func (b *byteBudget) acquire(n int64) {
 	b.mu.Unlock()
 }
 
+// tryAcquire takes n bytes if they fit now (or if nothing is taken).
+func (b *byteBudget) tryAcquire(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.used > 0 && b.used+n > b.max {
+		return false
+	}
+	b.used += n
+	return true
+}
+
 func (b *byteBudget) release(n int64) {
 	if n == 0 {
 		return
@@ -571,24 +617,4 @@ func (b *byteBudget) release(n int64) {
 	b.used -= n
 	b.mu.Unlock()
 	b.cond.Broadcast()
-}
-
-// mergeSearch merges the search index into one segment. bleve's BM25 takes
-// its statistics (document count, average field length) over the segments,
-// deleted documents included until they are merged away, so without this a
-// live index, built in many small batches with pages replaced along the way,
-// would score the same pages differently from a rebuilt one.
-func mergeSearch(idx bleve.Index) error {
-	adv, err := idx.Advanced()
-	if err != nil {
-		return fmt.Errorf("merge search index: %w", err)
-	}
-	s, ok := adv.(*scorch.Scorch)
-	if !ok {
-		return nil
-	}
-	if err := s.ForceMerge(context.Background(), nil); err != nil {
-		return fmt.Errorf("merge search index: %w", err)
-	}
-	return nil
 }

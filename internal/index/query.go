@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -62,9 +61,6 @@ type Reader struct {
 	layout archive.Layout
 	store  *store
 	opts   Options
-
-	mu     sync.Mutex
-	search bleve.Index // opened on the first Search
 }
 
 // OpenReader opens an archive's index for queries. It fails with ErrEmpty
@@ -83,17 +79,8 @@ func OpenReaderOptions(layout archive.Layout, opts Options) (*Reader, error) {
 	return r, nil
 }
 
-// Close releases the search index if a query opened it.
-func (r *Reader) Close() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.search != nil {
-		err := r.search.Close()
-		r.search = nil
-		return err
-	}
-	return nil
-}
+// Close does nothing: a Reader holds nothing open between queries.
+func (r *Reader) Close() error { return nil }
 
 func (r *Reader) Hosts(ctx context.Context) ([]HostRow, error) { return hosts(ctx, r.store) }
 func (r *Reader) Captures(ctx context.Context, host string) ([]CaptureRow, error) {
@@ -106,20 +93,22 @@ func (r *Reader) Links(ctx context.Context, host string, internal bool) ([]LinkR
 	return links(ctx, r.store, host, internal)
 }
 
-// Search runs a full-text query. The search index is opened read-only; while
-// a crawl in another process writes it, Search gives ErrLocked.
+// Search runs a full-text query and returns its hits.
 func (r *Reader) Search(ctx context.Context, req SearchRequest) ([]Hit, error) {
-	r.mu.Lock()
-	if r.search == nil {
-		si, err := openSearch(r.layout.SearchDir(), false, true, r.opts.LockTimeout)
-		if err != nil {
-			r.mu.Unlock()
-			return nil, err
-		}
-		r.search = si
+	res, err := r.SearchPage(ctx, req)
+	return res.Hits, err
+}
+
+// SearchPage runs a full-text query and returns one page of hits with the
+// total. The search index is opened read-only for the query alone: a crawl
+// in another process writes it between queries (ErrLocked only if it did
+// not let go within LockTimeout).
+func (r *Reader) SearchPage(ctx context.Context, req SearchRequest) (SearchResult, error) {
+	si, err := openSearch(r.layout.SearchDir(), false, true, r.opts.LockTimeout)
+	if err != nil {
+		return SearchResult{}, err
 	}
-	si := r.search
-	r.mu.Unlock()
+	defer si.Close()
 	return search(ctx, si, req)
 }
 
@@ -150,10 +139,26 @@ func (ix *Index) Links(ctx context.Context, host string, internal bool) ([]LinkR
 	return links(ctx, ix.store, host, internal)
 }
 func (ix *Index) Search(ctx context.Context, req SearchRequest) ([]Hit, error) {
+	res, err := ix.SearchPage(ctx, req)
+	return res.Hits, err
+}
+
+// SearchPage waits for the search index to take in everything observed so
+// far, then queries it.
+func (ix *Index) SearchPage(ctx context.Context, req SearchRequest) (SearchResult, error) {
 	if err := ix.Flush(); err != nil {
-		return nil, err
+		return SearchResult{}, err
 	}
-	return search(ctx, ix.search, req)
+	if err := ix.search.sync(); err != nil {
+		return SearchResult{}, err
+	}
+	var res SearchResult
+	err := ix.search.withIndex(func(idx bleve.Index) error {
+		var err error
+		res, err = search(ctx, idx, req)
+		return err
+	})
+	return res, err
 }
 
 // ctxCheckEvery is how many rows a scan reads between checks of ctx.

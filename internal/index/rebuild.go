@@ -5,17 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 
-	"github.com/blevesearch/bleve/v2"
+	bolt "go.etcd.io/bbolt"
 
 	"crawl/internal/archive"
 	"crawl/internal/warc"
 )
 
-// RebuildStats says what Rebuild read.
+// RebuildStats says what Rebuild (or a catch-up) read.
 type RebuildStats struct {
 	Files   int64 // WARC files read
 	Records int64 // records that added something to the index
@@ -26,12 +23,68 @@ type RebuildStats struct {
 	BadFiles []string
 }
 
+// catchUp reads, from every WARC file, the records after the file's
+// checkpoint (all of them in a new index) and applies them through
+// Observe, then flushes. A file still being written is read up to its last
+// complete record. It returns the number of records read; a file unreadable
+// part-way is read up to the bad spot, listed in BadFiles, and its error
+// joined into the result.
+func (ix *Index) catchUp(ctx context.Context) (int64, error) {
+	files, err := listWARCs(ix.warcDir)
+	if err != nil {
+		return 0, err
+	}
+	var ck map[string]int64
+	if err := ix.store.view(func(tx *bolt.Tx) error {
+		ck = checkpoints(tx)
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	var n int64
+	var errs []error
+	for _, f := range files {
+		from := ck[f.name]
+		if from > f.size {
+			ix.opts.Logger.Warn("index: a WARC file is shorter than what was indexed from it (cut after a machine crash?): run crawl reindex",
+				"file", f.name, "size", f.size, "indexed", from)
+			continue
+		}
+		if from == f.size {
+			continue
+		}
+		ix.errMu.Lock()
+		ix.stats.Files++
+		ix.errMu.Unlock()
+		_, err := readRecords(ctx, ix.warcDir, f.name, from, -1, func(rec warc.Record, loc warc.Location) error {
+			ix.Observe(loc, rec)
+			n++
+			return nil
+		})
+		switch {
+		case err == nil, errors.Is(err, errTornTail):
+		case ctx.Err() != nil:
+			return n, ctx.Err()
+		default:
+			ix.opts.Logger.Warn("index: WARC file unreadable past this point", "err", err)
+			ix.errMu.Lock()
+			ix.stats.BadFiles = append(ix.stats.BadFiles, f.name)
+			ix.errMu.Unlock()
+			errs = append(errs, err)
+		}
+	}
+	if err := ix.Flush(); err != nil {
+		return n, err
+	}
+	return n, errors.Join(errs...)
+}
+
 // Rebuild recreates index.db and the search index from the archive's WARC
-// files alone, through the same Observe path as a live crawl. It builds
-// beside the live index and swaps it in at the end, so a failed or
-// cancelled rebuild leaves the old index as it was. It holds the search
-// index's lock while it works, so no crawl can write meanwhile (and it
-// fails with ErrLocked while one does).
+// files alone, through the same path as a live crawl (Observe, from an
+// empty checkpoint). It builds beside the live index and swaps it in at the
+// end, so a failed or cancelled rebuild leaves the old index as it was. It
+// holds the index's writer lock while it works, so no crawl can write
+// meanwhile (and it fails with ErrLocked while one does).
 //
 // A WARC file that is corrupt part-way is indexed up to the bad record; the
 // error naming file and offset is returned (joined) after the swap.
@@ -39,62 +92,33 @@ func Rebuild(ctx context.Context, layout archive.Layout, opts Options) (RebuildS
 	opts = opts.withDefaults()
 	opts.NoSync = true // the result is fsynced once at the end
 	var stats RebuildStats
-	files, err := warcFiles(layout.WARCDir())
+	files, err := listWARCs(layout.WARCDir())
 	if err != nil {
 		return stats, err
 	}
 	if len(files) == 0 {
 		return stats, ErrEmpty
 	}
-
-	// Keep writers out for the whole rebuild.
-	var live bleve.Index
-	if _, err := os.Stat(layout.SearchDir()); err == nil {
-		live, err = openSearch(layout.SearchDir(), false, false, opts.LockTimeout)
-		if err != nil && !errors.Is(err, ErrEmpty) {
-			return stats, fmt.Errorf("rebuild: %w", err)
-		}
+	lock, err := lockWriter(layout.IndexPath()+".lock", opts.LockTimeout)
+	if err != nil {
+		return stats, fmt.Errorf("rebuild: %w", err)
 	}
-	closeLive := func() {
-		if live != nil {
-			live.Close()
-			live = nil
-		}
-	}
-	defer closeLive()
+	defer lock.release()
 
 	tmpDB, tmpSearch := layout.IndexPath()+".rebuild", layout.SearchDir()+".rebuild"
 	os.Remove(tmpDB)
 	if err := removeSearch(tmpSearch); err != nil {
 		return stats, err
 	}
-	ix, err := openAt(tmpDB, tmpSearch, opts, true)
-	if err != nil {
-		return stats, fmt.Errorf("rebuild: %w", err)
-	}
 	cleanup := func() {
 		os.Remove(tmpDB)
 		removeSearch(tmpSearch)
 	}
-
-	var fileErrs []error
-	for _, path := range files {
-		if err := ctx.Err(); err != nil {
-			ix.Close()
-			cleanup()
-			return stats, err
-		}
-		stats.Files++
-		err := warc.ReadFile(path, func(rec warc.Record, loc warc.Location) error {
-			ix.Observe(loc, rec)
-			return ctx.Err()
-		})
-		if err != nil && ctx.Err() == nil {
-			opts.Logger.Warn("rebuild: file unreadable past this point", "err", err)
-			stats.BadFiles = append(stats.BadFiles, filepath.Base(path))
-			fileErrs = append(fileErrs, err)
-		}
+	ix, err := openAt(tmpDB, tmpSearch, layout.WARCDir(), opts, true)
+	if err != nil {
+		return stats, fmt.Errorf("rebuild: %w", err)
 	}
+	_, fileErr := ix.catchUp(ctx)
 	if err := ix.Close(); err != nil {
 		cleanup()
 		return stats, fmt.Errorf("rebuild: %w", err)
@@ -104,14 +128,14 @@ func Rebuild(ctx context.Context, layout archive.Layout, opts Options) (RebuildS
 		return stats, err
 	}
 	ix.errMu.Lock()
-	stats.Records, stats.Pages, stats.Skipped = ix.stats.Records, ix.stats.Pages, ix.stats.Skipped
+	stats = ix.stats
 	ix.errMu.Unlock()
+	stats.Pages = ix.search.pages.Load()
 
 	if err := syncFile(tmpDB); err != nil {
 		cleanup()
 		return stats, fmt.Errorf("rebuild: %w", err)
 	}
-	closeLive()
 	if err := removeSearch(layout.SearchDir()); err != nil {
 		return stats, fmt.Errorf("rebuild: %w", err)
 	}
@@ -121,29 +145,7 @@ func Rebuild(ctx context.Context, layout archive.Layout, opts Options) (RebuildS
 	if err := os.Rename(tmpDB, layout.IndexPath()); err != nil {
 		return stats, fmt.Errorf("rebuild: install index: %w", err)
 	}
-	return stats, errors.Join(fileErrs...)
-}
-
-// warcFiles lists the WARC files of a folder in name order (names start
-// with a timestamp, so this is write order). Files still being written
-// (.open) are included: their records are as valid as the others.
-func warcFiles(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("rebuild: %w", err)
-	}
-	var files []string
-	for _, e := range ents {
-		name := strings.TrimSuffix(e.Name(), ".open")
-		if e.Type().IsRegular() && (strings.HasSuffix(name, ".warc.gz") || strings.HasSuffix(name, ".warc")) {
-			files = append(files, filepath.Join(dir, e.Name()))
-		}
-	}
-	sort.Strings(files)
-	return files, nil
+	return stats, fileErr
 }
 
 func syncFile(path string) error {

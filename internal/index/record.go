@@ -24,8 +24,9 @@ import (
 // from the record outside any transaction (in parallel), then applied by the
 // single writer goroutine in record order.
 type entry struct {
-	host string    // lowercase host name ("" for records without one)
-	date time.Time // WARC-Date
+	loc  warc.Location // where the record is (set by the writer)
+	host string        // lowercase host name ("" for records without one)
+	date time.Time     // WARC-Date
 
 	capture *captureValue
 	page    *pageEntry // set for 2xx HTML/text pages and for redirects (links only)
@@ -50,10 +51,28 @@ type link struct {
 	to, host, tag string
 }
 
+// recordInput is one record as the decoders get it.
+type recordInput struct {
+	loc    warc.Location
+	header warc.Header
+	block  []byte       // cut at Observe's limit
+	parsed *page.Parsed // the crawler's parse of the payload, if it handed one
+	// original is where a revisit's original response is, when Observe
+	// saw it in this run; otherwise originals finds it.
+	original warc.Location
+}
+
+// originalFinder returns the block of the response a revisit refers to
+// (its payload is the revisit's), reading it from its WARC file; known is
+// its Location if already known.
+type originalFinder func(h warc.Header, known warc.Location) ([]byte, error)
+
 // decodeRecord turns one record (with its block read into memory, cut at
-// Observe's limit) into an entry. A nil entry with a nil error means the record
-// adds nothing (request, warcinfo, resource...).
-func decodeRecord(loc warc.Location, h warc.Header, block []byte, opts *Options) (*entry, error) {
+// Observe's limit) into an entry. A nil entry with a nil error means the
+// record adds nothing (request, warcinfo, resource...). originals may be nil:
+// revisits then have no page.
+func decodeRecord(in recordInput, opts *Options, originals originalFinder) (*entry, error) {
+	h := in.header
 	typ := strings.ToLower(h.Get("WARC-Type"))
 	uri := strings.Trim(h.Get("WARC-Target-URI"), "<>")
 	date, err := time.Parse(time.RFC3339Nano, h.Get("WARC-Date"))
@@ -63,9 +82,9 @@ func decodeRecord(loc warc.Location, h warc.Header, block []byte, opts *Options)
 	}
 	switch typ {
 	case "response", "revisit":
-		return decodeCapture(loc, h, typ == "revisit", uri, date, block, opts)
+		return decodeCapture(in, typ == "revisit", uri, date, opts, originals)
 	case "metadata":
-		return decodeMetadata(h, uri, date, block)
+		return decodeMetadata(h, uri, date, in.block)
 	}
 	return nil, nil
 }
@@ -132,7 +151,8 @@ func decodeMetadata(h warc.Header, uri string, date time.Time, block []byte) (*e
 	return e, nil
 }
 
-func decodeCapture(loc warc.Location, h warc.Header, revisit bool, uri string, date time.Time, block []byte, opts *Options) (*entry, error) {
+func decodeCapture(in recordInput, revisit bool, uri string, date time.Time, opts *Options, originals originalFinder) (*entry, error) {
+	h, loc, block := in.header, in.loc, in.block
 	u, err := url.Parse(uri)
 	if err != nil || u.Hostname() == "" {
 		return nil, fmt.Errorf("capture %q: not an absolute URL", uri)
@@ -182,9 +202,6 @@ func decodeCapture(loc warc.Location, h warc.Header, revisit bool, uri string, d
 	}
 	c.MIME = strings.ToLower(strings.TrimSpace(mediaType))
 
-	if revisit {
-		return e, nil // the payload was indexed with the original capture
-	}
 	if c.Status >= 300 && c.Status < 400 {
 		if head.location != "" {
 			if target, err := u.Parse(head.location); err == nil && (target.Scheme == "http" || target.Scheme == "https") {
@@ -206,50 +223,77 @@ func decodeCapture(loc warc.Location, h warc.Header, revisit bool, uri string, d
 		return e, nil
 	}
 	defer resp.Body.Close()
-	body, err := wire.ReadDecoded(resp, opts.MaxBody)
+	if isHTML && in.parsed != nil {
+		// The crawler parsed this payload with the index's own limits:
+		// the page a parse here would give.
+		e.page = pageFromParse(in.parsed.Page, uri, e.host, c)
+		return e, nil
+	}
+	if revisit {
+		// A revisit has the headers of its own response and the payload
+		// of the original it refers to: a capture is a capture, and its
+		// page is that payload read with these headers, as replay tools
+		// show it.
+		if originals == nil {
+			return e, nil
+		}
+		orig, err := originals(h, in.original)
+		if err != nil {
+			return e, fmt.Errorf("revisit %s: %w", uri, err)
+		}
+		oresp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(skipInterim(orig))), nil)
+		if err != nil {
+			return e, fmt.Errorf("revisit %s: original is not an HTTP response: %w", uri, err)
+		}
+		defer oresp.Body.Close()
+		resp.Body, resp.ContentLength, resp.TransferEncoding = oresp.Body, oresp.ContentLength, oresp.TransferEncoding
+	}
+	body, err := wire.ReadDecoded(resp, opts.Parse.MaxBody)
 	if err != nil {
 		opts.Logger.Debug("index: body not decoded", "url", uri, "err", err)
 		return e, nil
 	}
-	p := &pageEntry{url: uri}
-	doc := &pageDoc{URL: uri, Host: e.host, Time: c.Time, MIME: c.MIME}
 	if isHTML {
-		pg, err := page.Parse(body, resp.Header.Get("Content-Type"), u,
-			page.WithContentLanguage(resp.Header.Get("Content-Language")), page.WithMaxText(opts.MaxText))
+		pg, err := page.ParseResponse(body, resp.Header, u, opts.Parse)
 		if err != nil {
-			if errors.Is(err, page.ErrNotHTML) {
-				return e, nil
+			if !errors.Is(err, page.ErrNotHTML) {
+				opts.Logger.Debug("index: page not parsed", "url", uri, "err", err)
 			}
-			opts.Logger.Debug("index: page not parsed", "url", uri, "err", err)
 			return e, nil
 		}
-		doc.Title, doc.Text, doc.Lang = pg.Title, pg.Text, pg.Lang
-		for _, hl := range pg.Headlines {
-			p.headlines = append(p.headlines, headline{Tag: hl.Tag, Text: hl.Text})
-			if hl.Tag != "title" {
-				doc.Headlines = append(doc.Headlines, hl.Text)
-			}
-		}
-		for _, l := range pg.Links {
-			lu, err := url.Parse(l.URL)
-			if err != nil || (lu.Scheme != "http" && lu.Scheme != "https") || lu.Hostname() == "" {
-				continue
-			}
-			p.links = append(p.links, link{to: l.URL, host: NormalizeHost(lu.Hostname()), tag: l.Tag})
-		}
-	} else {
-		text, _, err := page.Decode(body, resp.Header.Get("Content-Type"))
-		if err != nil {
-			return e, nil
-		}
-		doc.Text = strings.Join(strings.Fields(string(text)), " ")
+		e.page = pageFromParse(pg, uri, e.host, c)
+		return e, nil
 	}
-	if len(doc.Text) > opts.MaxText {
-		doc.Text = cutUTF8(doc.Text, opts.MaxText)
+	text, _, err := page.Decode(body, resp.Header.Get("Content-Type"))
+	if err != nil {
+		return e, nil
+	}
+	doc := newPageDoc(uri, e.host, c)
+	doc.Text = cutUTF8(strings.Join(strings.Fields(string(text)), " "), opts.Parse.Config.MaxText)
+	e.page = &pageEntry{url: uri, doc: doc}
+	return e, nil
+}
+
+// pageFromParse turns a parsed HTML page into what the index keeps.
+func pageFromParse(pg *page.Page, uri, host string, c *captureValue) *pageEntry {
+	p := &pageEntry{url: uri}
+	doc := newPageDoc(uri, host, c)
+	doc.Title, doc.Text, doc.Lang = pg.Title, pg.Text, pg.Lang
+	for _, hl := range pg.Headlines {
+		p.headlines = append(p.headlines, headline{Tag: hl.Tag, Text: hl.Text})
+		if hl.Tag != "title" {
+			doc.Headlines = append(doc.Headlines, hl.Text)
+		}
+	}
+	for _, l := range pg.Links {
+		lu, err := url.Parse(l.URL)
+		if err != nil || (lu.Scheme != "http" && lu.Scheme != "https") || lu.Hostname() == "" {
+			continue
+		}
+		p.links = append(p.links, link{to: l.URL, host: NormalizeHost(lu.Hostname()), tag: l.Tag})
 	}
 	p.doc = doc
-	e.page = p
-	return e, nil
+	return p
 }
 
 // NormalizeHost makes a host name comparable: lowercase ASCII (punycode for

@@ -18,6 +18,7 @@ import (
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"crawl/internal/index/korean"
+	"crawl/internal/warc"
 )
 
 // SearchHelp documents the query syntax; `crawl search -h` prints it.
@@ -33,64 +34,100 @@ const SearchHelp = `Query syntax (bleve query strings over title, headlines and 
   title:서울           only in the title     headlines:news   only in h1-h6
   text:budget          only in the visible text
   host:www.example.kp  only pages of that host (exact name)
-  site:example.kp      only pages of that site   lang:ko   mime:text/plain
+  site:example.kp      only pages of example.kp and the hosts under it
+  lang:ko   mime:text/plain
   url:"http://a.kp/x"  one URL
   time:>"2026-01-01"   captured after a date (also <, >=, <=)
   seo*  seo?l  /se.ul/ wildcards and regular expressions; seoul~1 fuzzy
   title:seoul^3 text:seoul   ^N boosts a clause
 
 Results come best first with their score and a snippet with the matches
-marked. Only pages fetched with a 2xx status as HTML or plain text are
-indexed; robots.txt, errors, redirects and revisits are not.`
+marked. Every capture of a page is searched, a revisit with the text of the
+capture it repeats; each URL is listed once, with its best capture. Only
+pages fetched with a 2xx status as HTML or plain text are indexed;
+robots.txt, errors and redirects are not.`
 
-// pageDoc is one page's full-text document (the bleve document ID is the
-// URL: the latest capture of a URL replaces the earlier one).
+// pageDoc is the full-text document of one capture of a page. Its bleve
+// document ID is the capture's WARC-Record-ID: every capture is a document of
+// its own and none is ever replaced (see applyEntries).
 type pageDoc struct {
 	URL       string    `json:"url"`
 	Host      string    `json:"host"`
-	Site      string    `json:"site"`
+	Site      []string  `json:"site"` // the host and every domain above it
 	Title     string    `json:"title"`
 	Headlines []string  `json:"headlines"`
 	Text      string    `json:"text"`
 	Time      time.Time `json:"time"`
 	MIME      string    `json:"mime"`
 	Lang      string    `json:"lang"`
+
+	id  string        // the bleve document ID
+	loc warc.Location // the record, for the search index's checkpoint
 }
 
-// searchMapping: title and text are stored with term vectors because the
-// highlighter needs both; headlines are only searched.
+// newPageDoc starts the document of a capture.
+func newPageDoc(uri, host string, c *captureValue) *pageDoc {
+	return &pageDoc{id: c.RecordID, URL: uri, Host: host, Site: domainsOf(host), Time: c.Time, MIME: c.MIME}
+}
+
+// domainsOf lists a host and the domains above it (www.a.kp: www.a.kp,
+// a.kp, kp), so that site:a.kp finds the pages of every host of that site.
+// It depends on the name alone, not on what discovery said: a document is
+// the same whenever and however it is indexed.
+func domainsOf(host string) []string {
+	if isIPv4(host) || strings.ContainsAny(host, ":[]") {
+		return []string{host}
+	}
+	var out []string
+	for h := host; h != ""; {
+		out = append(out, h)
+		_, rest, ok := strings.Cut(h, ".")
+		if !ok {
+			break
+		}
+		h = rest
+	}
+	return out
+}
+
+// searchMapping: title, headlines and text are analysed with term vectors,
+// whose positions phrase queries need (and Korean words of three syllables
+// or more are phrases of bigrams); title and text are stored, for the
+// snippets (see snippet.go). There is no _all field (see textFields).
 func searchMapping() mapping.IndexMapping {
 	text := func(store bool) *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
 		f.Analyzer = korean.AnalyzerName
 		f.Store = store
-		f.IncludeTermVectors = store
-		f.IncludeInAll = true
+		f.IncludeTermVectors = true // positions, for phrases
+		f.IncludeInAll = false      // see textFields
 		return f
 	}
-	kw := func() *mapping.FieldMapping {
+	kw := func(store bool) *mapping.FieldMapping {
 		f := bleve.NewKeywordFieldMapping()
 		f.Analyzer = keyword.Name
-		f.Store = true
+		f.Store = store
 		f.IncludeInAll = false
 		f.IncludeTermVectors = false
 		return f
 	}
 	dm := bleve.NewDocumentStaticMapping()
-	dm.AddFieldMappingsAt("url", kw())
-	dm.AddFieldMappingsAt("host", kw())
-	dm.AddFieldMappingsAt("site", kw())
-	dm.AddFieldMappingsAt("mime", kw())
-	dm.AddFieldMappingsAt("lang", kw())
+	dm.AddFieldMappingsAt("url", kw(true))
+	dm.AddFieldMappingsAt("host", kw(true))
+	dm.AddFieldMappingsAt("site", kw(false))
+	dm.AddFieldMappingsAt("mime", kw(false))
+	dm.AddFieldMappingsAt("lang", kw(false))
 	dm.AddFieldMappingsAt("title", text(true))
 	dm.AddFieldMappingsAt("headlines", text(false))
 	dm.AddFieldMappingsAt("text", text(true))
 	tm := bleve.NewDateTimeFieldMapping()
 	tm.IncludeInAll = false
+	tm.Store = true
 	dm.AddFieldMappingsAt("time", tm)
 
 	im := bleve.NewIndexMapping()
 	im.DefaultMapping = dm
+	im.IndexDynamic, im.StoreDynamic, im.DocValuesDynamic = false, false, false
 	im.DefaultAnalyzer = korean.AnalyzerName
 	im.ScoringModel = "bm25"
 	return im
@@ -126,32 +163,49 @@ func openSearch(dir string, create, readOnly bool, timeout time.Duration) (bleve
 
 // SearchRequest is one full-text query.
 type SearchRequest struct {
-	Query string // see SearchHelp
-	Host  string // only pages of this host, if set
-	Limit int    // at most this many hits; 0 = 20, capped at MaxSearchLimit
+	Query  string // see SearchHelp
+	Host   string // only pages of this host, if set
+	Limit  int    // at most this many hits; 0 = 20, capped at MaxSearchLimit
+	Offset int    // hits to skip first (paging)
 	// Style of the snippet marks: "html" (<mark>…</mark>, the default) or
 	// "ansi" (terminal colours).
 	Style string
 }
 
-// MaxSearchLimit bounds one query's hits.
+// MaxSearchLimit bounds one query's hits (Offset + Limit).
 const MaxSearchLimit = 10000
 
-// Hit is one search result.
+// Hit is one search result: the best-scoring capture of one URL.
 type Hit struct {
-	URL     string  `json:"url"`
-	Host    string  `json:"host"`
-	Title   string  `json:"title"`
-	Score   float64 `json:"score"`
-	Snippet string  `json:"snippet"`
+	URL     string    `json:"url"`
+	Host    string    `json:"host"`
+	Title   string    `json:"title"`
+	Time    time.Time `json:"time"` // of the capture that matched
+	Score   float64   `json:"score"`
+	Snippet string    `json:"snippet"`
 }
 
-func search(ctx context.Context, idx bleve.Index, r SearchRequest) ([]Hit, error) {
+// SearchResult is one page of hits and how many URLs match in all.
+type SearchResult struct {
+	Hits  []Hit
+	Total int // distinct URLs matching (at least len(Hits)+Offset)
+}
+
+func search(ctx context.Context, idx bleve.Index, r SearchRequest) (SearchResult, error) {
+	var out SearchResult
 	qs := strings.TrimSpace(r.Query)
 	if qs == "" {
-		return nil, fmt.Errorf("search: %w", ErrEmptyQuery)
+		return out, fmt.Errorf("search: %w", ErrEmptyQuery)
 	}
-	var q query.Query = bleve.NewQueryStringQuery(rewriteHangul(qs))
+	qsq := bleve.NewQueryStringQuery(rewriteHangul(qs))
+	parsed, err := qsq.Parse()
+	if err != nil {
+		return out, fmt.Errorf("search %q: %w", r.Query, err)
+	}
+	// The highlighter reads the terms before expandFields rewrites the
+	// tree in place (the copies it makes would be counted again).
+	marks := newHighlighterFor(parsed, r.Style)
+	var q query.Query = expandFields(parsed)
 	if r.Host != "" {
 		hq := bleve.NewTermQuery(NormalizeHost(r.Host))
 		hq.SetField("host")
@@ -161,70 +215,102 @@ func search(ctx context.Context, idx bleve.Index, r SearchRequest) ([]Hit, error
 	if limit <= 0 {
 		limit = 20
 	}
-	limit = min(limit, MaxSearchLimit)
-	// Two passes: rank without highlighting, then highlight only the hits.
-	// Asking for highlights in the ranking pass makes bleve collect term
-	// locations for every match (70 ms instead of 12 for a term on every
-	// page of 100,000).
-	res, err := idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(q, limit, 0, false))
-	if err != nil {
-		return nil, fmt.Errorf("search %q: %w", r.Query, err)
-	}
-	// Equal scores are ordered by URL, so the same archive always answers
-	// alike. (Sorting by _id inside bleve would load the ID of every
-	// match, not just of the hits.)
-	slices.SortStableFunc(res.Hits, func(a, b *bsearch.DocumentMatch) int {
-		if a.Score != b.Score {
-			return cmp.Compare(b.Score, a.Score)
+	offset := max(0, r.Offset)
+	want := min(offset+limit, MaxSearchLimit)
+
+	// Every capture is a document, and a URL captured several times
+	// (a recrawl) matches several times: rank captures, then keep the
+	// best of each URL. Fetch more than wanted, and more again if the
+	// duplicates ate into it.
+	var ranked []*bsearch.DocumentMatch
+	total := 0
+	bm25 := storedStats(idx).bm25()
+	for size := want*2 + 10; ; size *= 2 {
+		req := bleve.NewSearchRequestOptions(q, size, 0, false)
+		req.Fields = []string{"url", "time"}
+		if bm25 != nil {
+			req.PreSearchData = map[string]any{bsearch.BM25PreSearchDataKey: bm25}
 		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	shown := map[string]*bsearch.DocumentMatch{}
-	if len(res.Hits) > 0 {
-		ids := make([]string, len(res.Hits))
-		for i, h := range res.Hits {
-			ids[i] = h.ID
-		}
-		req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(q, bleve.NewDocIDQuery(ids)), len(ids), 0, false)
-		style := r.Style
-		if style != "ansi" {
-			style = "html"
-		}
-		req.Highlight = bleve.NewHighlightWithStyle(style)
-		req.Highlight.AddField("text")
-		req.Highlight.AddField("title")
-		req.Fields = []string{"url", "host", "title", "text"}
-		detail, err := idx.SearchInContext(ctx, req)
+		res, err := idx.SearchInContext(ctx, req)
 		if err != nil {
-			return nil, fmt.Errorf("search %q: snippets: %w", r.Query, err)
+			return out, fmt.Errorf("search %q: %w", r.Query, err)
 		}
-		for _, h := range detail.Hits {
-			shown[h.ID] = h
+		// Equal scores are ordered by URL, then newest first, so the
+		// same archive always answers alike.
+		slices.SortStableFunc(res.Hits, func(a, b *bsearch.DocumentMatch) int {
+			if a.Score != b.Score {
+				return cmp.Compare(b.Score, a.Score)
+			}
+			if c := strings.Compare(field(a, "url"), field(b, "url")); c != 0 {
+				return c
+			}
+			if c := strings.Compare(field(b, "time"), field(a, "time")); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+		seen := map[string]bool{}
+		ranked = ranked[:0]
+		for _, h := range res.Hits {
+			if u := field(h, "url"); !seen[u] {
+				seen[u] = true
+				ranked = append(ranked, h)
+			}
+		}
+		total = len(ranked)
+		if len(ranked) >= want || uint64(len(res.Hits)) >= res.Total {
+			if uint64(len(res.Hits)) < res.Total {
+				// Not every match was read: the count of URLs is
+				// at least what was seen, at most every capture.
+				total = max(total, int(res.Total)-(len(res.Hits)-len(ranked)))
+			}
+			break
 		}
 	}
-	hits := make([]Hit, 0, len(res.Hits))
-	for _, ranked := range res.Hits {
-		h := shown[ranked.ID]
-		if h == nil {
-			h = ranked
-		}
-		hit := Hit{URL: ranked.ID, Score: ranked.Score}
-		hit.Host, _ = h.Fields["host"].(string)
-		hit.Title, _ = h.Fields["title"].(string)
-		switch {
-		case len(h.Fragments["text"]) > 0:
-			hit.Snippet = h.Fragments["text"][0]
-		case len(h.Fragments["title"]) > 0:
-			hit.Snippet = h.Fragments["title"][0]
-		default:
-			// The match was in headlines or a field filter: show the
-			// start of the text.
-			text, _ := h.Fields["text"].(string)
-			hit.Snippet = cutUTF8(text, 200)
-		}
-		hits = append(hits, hit)
+	if offset >= len(ranked) {
+		out.Total = total
+		return out, nil
 	}
-	return hits, nil
+	ranked = ranked[offset:min(len(ranked), offset+limit)]
+
+	// The stored fields of the hits only, then their snippets.
+	ids := make([]string, len(ranked))
+	for i, h := range ranked {
+		ids[i] = h.ID
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewDocIDQuery(ids), len(ids), 0, false)
+	req.Fields = []string{"url", "host", "title", "text", "time"}
+	detail, err := idx.SearchInContext(ctx, req)
+	if err != nil {
+		return out, fmt.Errorf("search %q: %w", r.Query, err)
+	}
+	stored := map[string]*bsearch.DocumentMatch{}
+	for _, h := range detail.Hits {
+		stored[h.ID] = h
+	}
+	an := idx.Mapping().AnalyzerNamed(korean.AnalyzerName)
+	if an == nil {
+		return out, fmt.Errorf("search: analyzer %s missing", korean.AnalyzerName)
+	}
+	marks.analyze(an)
+	for _, h := range ranked {
+		d := stored[h.ID]
+		if d == nil {
+			d = h
+		}
+		hit := Hit{URL: field(d, "url"), Host: field(d, "host"), Title: field(d, "title"), Score: h.Score}
+		hit.Time, _ = time.Parse(time.RFC3339Nano, field(d, "time"))
+		hit.Snippet = marks.snippet(field(d, "text"), hit.Title)
+		out.Hits = append(out.Hits, hit)
+	}
+	out.Total = total
+	return out, nil
+}
+
+// field is a stored string field of a hit.
+func field(h *bsearch.DocumentMatch, name string) string {
+	s, _ := h.Fields[name].(string)
+	return s
 }
 
 // rewriteHangul puts quotes around bare Korean terms (of three syllables or
@@ -292,4 +378,62 @@ func removeSearch(dir string) error {
 		return fmt.Errorf("remove search index: %w", err)
 	}
 	return nil
+}
+
+// textFields are what a query clause without a field searches. The index
+// has no catch-all _all field: it repeated every token of these fields with
+// its positions and made the index half again as large.
+var textFields = []string{"title", "headlines", "text"}
+
+// expandFields rewrites, in place, every clause of q that names no field
+// into the disjunction of that clause over textFields.
+func expandFields(q query.Query) query.Query {
+	fielded := func(leaf query.FieldableQuery, copyWith func(field string) query.Query) query.Query {
+		if leaf.Field() != "" {
+			return leaf
+		}
+		d := bleve.NewDisjunctionQuery()
+		for _, f := range textFields {
+			d.AddQuery(copyWith(f))
+		}
+		return d
+	}
+	switch q := q.(type) {
+	case *query.BooleanQuery:
+		if q.Must != nil {
+			q.Must = expandFields(q.Must)
+		}
+		if q.Should != nil {
+			q.Should = expandFields(q.Should)
+		}
+		if q.MustNot != nil {
+			q.MustNot = expandFields(q.MustNot)
+		}
+		return q
+	case *query.ConjunctionQuery:
+		for i, c := range q.Conjuncts {
+			q.Conjuncts[i] = expandFields(c)
+		}
+		return q
+	case *query.DisjunctionQuery:
+		for i, c := range q.Disjuncts {
+			q.Disjuncts[i] = expandFields(c)
+		}
+		return q
+	case *query.MatchQuery:
+		return fielded(q, func(f string) query.Query { c := *q; c.SetField(f); return &c })
+	case *query.MatchPhraseQuery:
+		return fielded(q, func(f string) query.Query { c := *q; c.SetField(f); return &c })
+	case *query.TermQuery:
+		return fielded(q, func(f string) query.Query { c := *q; c.SetField(f); return &c })
+	case *query.PrefixQuery:
+		return fielded(q, func(f string) query.Query { c := *q; c.SetField(f); return &c })
+	case *query.WildcardQuery:
+		return fielded(q, func(f string) query.Query { c := *q; c.SetField(f); return &c })
+	case *query.RegexpQuery:
+		return fielded(q, func(f string) query.Query { c := *q; c.SetField(f); return &c })
+	case *query.FuzzyQuery:
+		return fielded(q, func(f string) query.Query { c := *q; c.SetField(f); return &c })
+	}
+	return q
 }

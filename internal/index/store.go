@@ -28,12 +28,13 @@ var (
 	bucketLinks    = []byte("links")
 	bucketErrors   = []byte("errors")
 	bucketAttempts = []byte("attempts")
-	allBuckets     = [][]byte{bucketMeta, bucketHosts, bucketCaptures, bucketPages, bucketLinks, bucketErrors, bucketAttempts}
+	bucketFiles    = []byte("files")
+	allBuckets     = [][]byte{bucketMeta, bucketHosts, bucketCaptures, bucketPages, bucketLinks, bucketErrors, bucketAttempts, bucketFiles}
 )
 
 // schemaVersion is stored under meta/schema; a file with another version is
 // refused (reindex rebuilds it).
-const schemaVersion = "crawl-index-2"
+const schemaVersion = "crawl-index-3"
 
 const sep = 0x00 // never occurs in host names or URLs
 
@@ -403,4 +404,40 @@ func putJSON(b *bolt.Bucket, k []byte, v any) error {
 		return err
 	}
 	return b.Put(k, raw)
+}
+
+// putCheckpoints records, for each WARC file, the end offset of the last
+// record applied; a checkpoint only moves forward.
+func putCheckpoints(tx *bolt.Tx, marks map[string]int64) error {
+	b := tx.Bucket(bucketFiles)
+	for name, end := range marks {
+		if old := checkpointValue(b.Get([]byte(name))); old >= end {
+			continue
+		}
+		var v [8]byte
+		binary.BigEndian.PutUint64(v[:], uint64(end))
+		if err := b.Put([]byte(name), v[:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkpointValue(v []byte) int64 {
+	if len(v) != 8 {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(v))
+}
+
+// checkpoints reads every file's checkpoint.
+func checkpoints(tx *bolt.Tx) map[string]int64 {
+	out := map[string]int64{}
+	if b := tx.Bucket(bucketFiles); b != nil {
+		b.ForEach(func(k, v []byte) error {
+			out[string(k)] = checkpointValue(v)
+			return nil
+		})
+	}
+	return out
 }

@@ -35,6 +35,11 @@ type Location struct {
 type Record struct {
 	Header Header
 	Block  *io.SectionReader
+	// Parsed is what the writer's caller already made of the payload
+	// (Exchange.Parsed), handed on to the Observer with the response or
+	// revisit record so the payload is not parsed a second time. It is
+	// nil for records read from a file.
+	Parsed any
 }
 
 // Exchange is one HTTP fetch as it crossed the wire, ready to be archived as a
@@ -46,6 +51,9 @@ type Exchange struct {
 	Request   *io.SectionReader
 	Response  *io.SectionReader // raw bytes: status line, headers, body as sent
 	Truncated string            // "", "length", "time" or "disconnect"
+	// Parsed is passed to the Observer with the response (or revisit)
+	// record; the writer does not look at it.
+	Parsed any
 }
 
 // ExchangeResult tells where a pair went and what the writer made of it.

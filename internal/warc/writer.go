@@ -261,6 +261,7 @@ func (t *errTee) Read(p []byte) (int, error) {
 type pending struct {
 	header Header
 	block  *io.SectionReader
+	parsed any // handed to the Observer
 }
 
 // WriteExchange archives one HTTP fetch: a request record and a response
@@ -375,7 +376,7 @@ func (w *Writer) WriteExchange(ex Exchange) (ExchangeResult, error) {
 		respH = append(respH, Field{"Content-Length", itoa(ex.Response.Size())})
 	}
 
-	locs, err := w.writeRecords([]pending{{reqH, ex.Request}, {respH, respBlock}})
+	locs, err := w.writeRecords([]pending{{header: reqH, block: ex.Request}, {header: respH, block: respBlock, parsed: ex.Parsed}})
 	if err != nil {
 		return res, fmt.Errorf("archive %s: %w", ex.TargetURI, err)
 	}
@@ -440,7 +441,7 @@ func (w *Writer) WriteResource(uri, ip string, date time.Time, contentType strin
 		Field{"WARC-Payload-Digest", a.blockDigest},
 		Field{"Content-Length", itoa(body.Size())},
 	)
-	locs, err := w.writeRecords([]pending{{h, body}})
+	locs, err := w.writeRecords([]pending{{header: h, block: body}})
 	if err != nil {
 		return Location{}, fmt.Errorf("archive resource %s: %w", uri, err)
 	}
@@ -485,7 +486,7 @@ func (w *Writer) WriteMetadata(uri string, date time.Time, contentType string, b
 		Field{"WARC-Block-Digest", w.algo.format(bh)},
 		Field{"Content-Length", itoa(int64(len(body)))},
 	)
-	locs, err := w.writeRecords([]pending{{h, block}})
+	locs, err := w.writeRecords([]pending{{header: h, block: block}})
 	if err != nil {
 		return Location{}, fmt.Errorf("archive metadata %s: %w", uri, err)
 	}
@@ -590,7 +591,7 @@ func (w *Writer) openFile() error {
 		{"WARC-Block-Digest", w.algo.format(bh)},
 		{"Content-Length", itoa(int64(len(body)))},
 	}
-	if _, err := w.writeRecords([]pending{{h, io.NewSectionReader(bytes.NewReader(body), 0, int64(len(body)))}}); err != nil {
+	if _, err := w.writeRecords([]pending{{header: h, block: io.NewSectionReader(bytes.NewReader(body), 0, int64(len(body)))}}); err != nil {
 		w.f.Close()
 		os.Remove(openPath)
 		w.f = nil
@@ -705,7 +706,7 @@ func (w *Writer) writeRecords(recs []pending) ([]Location, error) {
 	}
 	if w.opts.Observer != nil {
 		for i, r := range recs {
-			w.opts.Observer.Observe(locs[i], Record{Header: r.header, Block: io.NewSectionReader(r.block, 0, r.block.Size())})
+			w.opts.Observer.Observe(locs[i], Record{Header: r.header, Block: io.NewSectionReader(r.block, 0, r.block.Size()), Parsed: r.parsed})
 		}
 	}
 	return locs, nil

@@ -1,0 +1,303 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"crawl/internal/archive"
+	"crawl/internal/page"
+	"crawl/internal/warc"
+)
+
+// writeExchanges writes one exchange per (url, response) pair through a
+// real warc.Writer observed by obs (nil: nobody, as when a crawl is killed
+// before its index commits). parsed, if set, gives each exchange the page
+// the crawler would hand over.
+func writeExchanges(t *testing.T, layout archive.Layout, obs warc.Observer, start time.Time, pairs [][2]string, parsed func(url string, resp []byte) any) {
+	t.Helper()
+	if err := layout.Create(); err != nil {
+		t.Fatal(err)
+	}
+	w, err := warc.NewWriter(warc.WriterOptions{Dir: layout.WARCDir(), Observer: obs, Info: warc.Info{Hostname: "test"}, Dedupe: sharedDedupe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range pairs {
+		req := fmt.Sprintf("GET %s HTTP/1.1\r\nHost: x\r\n\r\n", p[0])
+		ex := warc.Exchange{
+			TargetURI: p[0], IP: "127.0.0.2", Date: start.Add(time.Duration(i) * time.Second),
+			Request:  io.NewSectionReader(strings.NewReader(req), 0, int64(len(req))),
+			Response: io.NewSectionReader(strings.NewReader(p[1]), 0, int64(len(p[1]))),
+		}
+		if parsed != nil {
+			ex.Parsed = parsed(p[0], []byte(p[1]))
+		}
+		if _, err := w.WriteExchange(ex); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sharedDedupe lets payloads repeat across the writers of one test, as the
+// crawler state does across runs; tests that use it reset it.
+var sharedDedupe = warc.NewMemoryPayloadIndex(1000)
+
+func htmlPage(title, body string) string {
+	doc := fmt.Sprintf(`<html lang="ko"><head><title>%s</title></head><body><h1>%s</h1><p>%s</p><a href="/next">next</a> <a href="http://other.test/">other</a></body></html>`, title, title, body)
+	return string(httpResp(200, map[string]string{"Content-Type": htmlType}, []byte(doc)))
+}
+
+// answers renders what every query says, search included (URLs, times,
+// scores and snippets), for comparing two indexes of the same archive.
+func answers(t *testing.T, q querier, queries ...string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString(dump(t, q))
+	for _, qs := range queries {
+		hits, err := q.Search(context.Background(), SearchRequest{Query: qs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hits {
+			fmt.Fprintf(&b, "%s -> %s %s %.6f %s\n", qs, h.URL, h.Time.Format(time.RFC3339Nano), h.Score, h.Snippet)
+		}
+	}
+	return b.String()
+}
+
+func rebuilt(t *testing.T, layout archive.Layout, queries ...string) string {
+	t.Helper()
+	if _, err := Rebuild(context.Background(), layout, testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenReaderOptions(layout, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	return answers(t, r, queries...)
+}
+
+// TestRevisitIsAPage: where two URLs serve the same bytes, the second
+// capture is a revisit record; it is still a page, with its own headlines,
+// its links resolved against its own URL, and its own search hit, live,
+// after a catch-up that has to find the original in index.db, and rebuilt.
+func TestRevisitIsAPage(t *testing.T) {
+	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
+	same := htmlPage("평양 소식", "대동강 다리 위에서")
+	pairs := [][2]string{{"http://www.friend.test/", same}, {"http://friend.test/", same}}
+	queries := []string{"대동강", "평양"}
+
+	check := func(name string, q querier) {
+		t.Helper()
+		caps, err := q.Captures(context.Background(), "friend.test")
+		if err != nil || len(caps) != 1 || !caps[0].Revisit {
+			t.Fatalf("%s: captures of friend.test %+v (%v), want one revisit", name, caps, err)
+		}
+		hl, err := q.Headlines(context.Background(), "friend.test")
+		if err != nil || len(hl) != 2 || hl[0].Text != "평양 소식" || hl[0].URL != "http://friend.test/" {
+			t.Errorf("%s: headlines of the revisit %+v (%v)", name, hl, err)
+		}
+		links, err := q.Links(context.Background(), "friend.test", true)
+		if err != nil || len(links) != 1 || links[0].To != "http://friend.test/next" {
+			t.Errorf("%s: internal links of the revisit %+v (%v), want /next on its own host", name, links, err)
+		}
+		hits, err := q.Search(context.Background(), SearchRequest{Query: "대동강"})
+		var urls []string
+		for _, h := range hits {
+			urls = append(urls, h.URL)
+		}
+		slices.Sort(urls)
+		if err != nil || !slices.Equal(urls, []string{"http://friend.test/", "http://www.friend.test/"}) {
+			t.Errorf("%s: search finds %v (%v), want both URLs", name, urls, err)
+		}
+	}
+
+	// Live.
+	layout := archive.Layout{Root: t.TempDir()}
+	ix, err := Open(layout, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeExchanges(t, layout, ix, t0, pairs, nil)
+	check("live", ix)
+	live := answers(t, ix, queries...)
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Caught up after a crash, with the original known only to index.db:
+	// the original is indexed in one run, the revisit written while no
+	// index was listening.
+	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
+	layout2 := archive.Layout{Root: t.TempDir()}
+	ix, err = Open(layout2, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeExchanges(t, layout2, ix, t0, pairs[:1], nil)
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	writeExchanges(t, layout2, nil, t0.Add(time.Second), pairs[1:], nil)
+	ix, err = Open(layout2, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("caught up", ix)
+	if got := answers(t, ix, queries...); got != live {
+		t.Errorf("caught up differs from live:\n%s\nwant\n%s", got, live)
+	}
+	ix.Close()
+
+	if got := rebuilt(t, layout, queries...); got != live {
+		t.Errorf("rebuilt differs from live:\n%s\nwant\n%s", got, live)
+	}
+}
+
+// TestCatchUpAfterKill: records that reached the WARC files while no index
+// committed them (a crawl killed between the two) are indexed at the next
+// Open, and the index then answers exactly what a rebuild answers.
+func TestCatchUpAfterKill(t *testing.T) {
+	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
+	layout := archive.Layout{Root: t.TempDir()}
+	var pairs [][2]string
+	for i := range 30 {
+		pairs = append(pairs, [2]string{fmt.Sprintf("http://k.test/%d", i), htmlPage(fmt.Sprintf("쪽 %d 평양", i), fmt.Sprintf("word%d 함흥에서 shared", i))})
+	}
+	queries := []string{"평양", "shared", "word7", "함흥"}
+	// First run: indexed as it goes.
+	ix, err := Open(layout, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeExchanges(t, layout, ix, t0, pairs[:10], nil)
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Second run: killed before the index committed anything.
+	writeExchanges(t, layout, nil, t0.Add(time.Hour), pairs[10:20], nil)
+	// Third run: catches up, then indexes as it goes.
+	ix, err = Open(layout, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ix.stats.Files != 1 {
+		t.Errorf("caught up from %d files, want the one not indexed", ix.stats.Files)
+	}
+	writeExchanges(t, layout, ix, t0.Add(2*time.Hour), pairs[20:], nil)
+	caps, err := ix.Captures(context.Background(), "k.test")
+	if err != nil || len(caps) != 30 {
+		t.Fatalf("%d captures after the catch-up (%v), want 30", len(caps), err)
+	}
+	live := answers(t, ix, queries...)
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := rebuilt(t, layout, queries...); got != live {
+		t.Errorf("rebuilt differs from caught up:\n%s\nwant\n%s", got, live)
+	}
+}
+
+// TestSearchQueueOverflow: when the full-text queue is full the crawl does
+// not wait; the pages it could not take are read back from the WARC files,
+// and search answers what a rebuild answers.
+func TestSearchQueueOverflow(t *testing.T) {
+	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
+	layout := archive.Layout{Root: t.TempDir()}
+	opts := testOptions()
+	opts.SearchQueueBytes = 1 // every page but the one being taken is dropped
+	ix, err := Open(layout, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pairs [][2]string
+	for i := range 40 {
+		pairs = append(pairs, [2]string{fmt.Sprintf("http://q.test/%d", i), htmlPage(fmt.Sprintf("page %d", i), fmt.Sprintf("term%d 개성에서 common", i))})
+	}
+	// A search index busy elsewhere (here: held) does not hold the crawl up.
+	ix.search.mu.Lock()
+	writeExchanges(t, layout, ix, t0, pairs, nil)
+	if err := ix.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	ix.search.mu.Unlock()
+	if ix.search.drops.Load() == 0 {
+		t.Fatal("nothing was dropped: the test does not test the overflow")
+	}
+	queries := []string{"common", "개성", "term33"}
+	hits, err := ix.Search(context.Background(), SearchRequest{Query: "common", Limit: 100})
+	if err != nil || len(hits) != 40 {
+		t.Fatalf("%d hits (%v), want all 40 pages", len(hits), err)
+	}
+	live := answers(t, ix, queries...)
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := rebuilt(t, layout, queries...); got != live {
+		t.Errorf("rebuilt differs from live:\n%s\nwant\n%s", got, live)
+	}
+}
+
+// TestParsedPageIsUsed: a page the crawler parsed with the index's limits
+// is taken as it is (not parsed again); one parsed with other limits is not.
+func TestParsedPageIsUsed(t *testing.T) {
+	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
+	resp := htmlPage("real title", "real text")
+	for _, tc := range []struct {
+		limits page.Limits
+		want   string
+	}{
+		{page.DefaultLimits(), "handed title"},
+		{page.Limits{MaxBody: 10}, "real title"},
+	} {
+		sharedDedupe = warc.NewMemoryPayloadIndex(1000)
+		layout := archive.Layout{Root: t.TempDir()}
+		ix, err := Open(layout, testOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeExchanges(t, layout, ix, t0, [][2]string{{"http://p.test/", resp}}, func(string, []byte) any {
+			return &page.Parsed{Page: &page.Page{Title: "handed title", Headlines: []page.Headline{{Tag: "title", Text: "handed title"}}}, Limits: tc.limits}
+		})
+		hl, err := ix.Headlines(context.Background(), "p.test")
+		if err != nil || len(hl) == 0 || hl[0].Text != tc.want {
+			t.Errorf("limits %+v: headlines %+v (%v), want %q", tc.limits, hl, err, tc.want)
+		}
+		ix.Close()
+	}
+}
+
+// TestRecrawlKeepsEveryCapture: a page captured twice with different text
+// is found by either text, listed once, with the capture that matched.
+func TestRecrawlKeepsEveryCapture(t *testing.T) {
+	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
+	layout := archive.Layout{Root: t.TempDir()}
+	ix, err := Open(layout, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	writeExchanges(t, layout, ix, t0, [][2]string{{"http://r.test/", htmlPage("old", "drought then flood")}}, nil)
+	writeExchanges(t, layout, ix, t0.Add(24*time.Hour), [][2]string{{"http://r.test/", htmlPage("new", "harvest then flood")}}, nil)
+	for _, tc := range []struct {
+		q    string
+		want time.Time
+	}{{"drought", t0}, {"harvest", t0.Add(24 * time.Hour)}} {
+		hits, err := ix.Search(context.Background(), SearchRequest{Query: tc.q})
+		if err != nil || len(hits) != 1 || !hits[0].Time.Equal(tc.want) {
+			t.Errorf("%q: %+v (%v), want the capture of %v", tc.q, hits, err, tc.want)
+		}
+	}
+	if hits, err := ix.Search(context.Background(), SearchRequest{Query: "flood"}); err != nil || len(hits) != 1 {
+		t.Errorf("flood: %+v (%v), want the URL once", hits, err)
+	}
+}

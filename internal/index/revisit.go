@@ -1,0 +1,136 @@
+package index
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"crawl/internal/warc"
+)
+
+// A revisit record holds only the HTTP head of its response: its payload is
+// that of the original capture it refers to (WARC-Refers-To-Target-URI and
+// WARC-Refers-To-Date). The live crawl hands the index the page it parsed,
+// so finding the original is needed only when records are read back from
+// the files (catch-up, Rebuild). The original is nearly always a record
+// seen shortly before in the same run (recentResponses); otherwise its
+// capture is looked up in index.db, where it was committed long before.
+
+// recentResponsesMax bounds the responses remembered by URI and date: far
+// more than the records in flight between Observe and a commit.
+const recentResponsesMax = 1 << 16
+
+// recentResponses remembers where the last responses were written, by
+// target URI and date.
+type recentResponses struct {
+	mu   sync.Mutex
+	locs map[string]warc.Location
+	ring []string
+	next int
+}
+
+func newRecentResponses(n int) *recentResponses {
+	return &recentResponses{locs: make(map[string]warc.Location, n), ring: make([]string, n)}
+}
+
+func captureID(uri, date string) (string, bool) {
+	t, err := time.Parse(time.RFC3339Nano, date)
+	if uri == "" || err != nil {
+		return "", false
+	}
+	return fmt.Sprintf("%s\x00%d", strings.Trim(uri, "<>"), t.UnixNano()), true
+}
+
+func (r *recentResponses) add(h warc.Header, loc warc.Location) {
+	k, ok := captureID(h.Get("WARC-Target-URI"), h.Get("WARC-Date"))
+	if !ok {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if old := r.ring[r.next]; old != "" {
+		delete(r.locs, old)
+	}
+	r.ring[r.next] = k
+	r.locs[k] = loc
+	r.next = (r.next + 1) % len(r.ring)
+}
+
+// original returns where the response a revisit refers to was written.
+func (r *recentResponses) original(h warc.Header) (warc.Location, bool) {
+	k, ok := captureID(h.Get("WARC-Refers-To-Target-URI"), h.Get("WARC-Refers-To-Date"))
+	if !ok {
+		return warc.Location{}, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	loc, ok := r.locs[k]
+	return loc, ok
+}
+
+// errNoOriginal: the capture a revisit refers to is not in this archive.
+var errNoOriginal = errors.New("the original capture is not in the archive")
+
+// originals implements originalFinder over the archive's files.
+func (ix *Index) originals(h warc.Header, known warc.Location) ([]byte, error) {
+	loc := known
+	if loc.File == "" {
+		var err error
+		if loc, err = ix.findCapture(h.Get("WARC-Refers-To-Target-URI"), h.Get("WARC-Refers-To-Date")); err != nil {
+			return nil, err
+		}
+	}
+	var block []byte
+	err := readRecordAt(ix.warcDir, loc, func(rec warc.Record) error {
+		if t := strings.ToLower(rec.Header.Get("WARC-Type")); t != "response" {
+			return fmt.Errorf("%w: %s:%d is a %s record", errNoOriginal, loc.File, loc.Offset, t)
+		}
+		block = make([]byte, min(rec.Block.Size(), ix.opts.Parse.MaxBody+64<<10))
+		_, err := io.ReadFull(io.NewSectionReader(rec.Block, 0, int64(len(block))), block)
+		return err
+	})
+	return block, err
+}
+
+// findCapture looks up, in index.db, the response record of uri at date.
+func (ix *Index) findCapture(uri, date string) (warc.Location, error) {
+	uri = strings.Trim(uri, "<>")
+	t, err := time.Parse(time.RFC3339Nano, date)
+	if uri == "" || err != nil {
+		return warc.Location{}, fmt.Errorf("%w: no WARC-Refers-To-Target-URI and -Date", errNoOriginal)
+	}
+	u, err := url.Parse(uri)
+	if err != nil {
+		return warc.Location{}, fmt.Errorf("%w: %v", errNoOriginal, err)
+	}
+	p := key([]byte(hostKey(NormalizeHost(u.Hostname()))), []byte(uri), timeBytes(t))
+	var loc warc.Location
+	err = ix.store.view(func(tx *bolt.Tx) error {
+		return scan(tx.Bucket(bucketCaptures), p, func(k, v []byte) error {
+			if len(k) != len(p)+8 {
+				return nil
+			}
+			var c captureValue
+			if c.unmarshal(v) != nil || c.Revisit {
+				return nil
+			}
+			loc = warc.Location{File: c.WARC, Offset: c.Offset, Length: c.Length}
+			return errFound
+		})
+	})
+	if errors.Is(err, errFound) {
+		return loc, nil
+	}
+	if err != nil {
+		return loc, err
+	}
+	return loc, fmt.Errorf("%w: %s at %s", errNoOriginal, uri, date)
+}
+
+var errFound = errors.New("found")

@@ -1,0 +1,456 @@
+package index
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	bolt "go.etcd.io/bbolt"
+
+	"crawl/internal/warc"
+)
+
+// searchWriter keeps the full-text index up with index.db, off the crawl's
+// path: the crawl never waits for bleve.
+//
+// Pages come from index.db's writer after each commit (offer), in record
+// order, through a queue bounded in bytes. When the queue is full the page
+// is dropped, not waited for; a drop makes the writer read the records it
+// missed back from the WARC files (scan), from its own checkpoint up to
+// index.db's. The checkpoint (per WARC file, the end of the last record
+// applied) is stored in the search index in the same batch as the documents,
+// so a kill -9 loses nothing either: the next writer scans from there.
+//
+// Documents are only ever added (one per capture, see applyEntries) and
+// each record is applied once, so BM25's statistics are what a rebuild
+// gives, however the adds were batched.
+//
+// The bleve index is held only while there is work, and at most writerLease
+// at a time, then let go for writerGap: bleve's root file has the same
+// exclusive lock as index.db, and readers in other processes (crawl search,
+// crawl serve) open it read-only for each query.
+type searchWriter struct {
+	ix      *Index
+	dir     string
+	private bool // Rebuild's: nobody else reads it, and offer waits instead of dropping
+
+	items   chan *pageDoc
+	budget  *byteBudget  // bytes of queued page text
+	drops   atomic.Int64 // pages not queued since Open
+	syncReq chan chan error
+	done    chan struct{}
+	closing atomic.Bool
+
+	touch chan struct{} // a query opened the index: hold it idleHold
+
+	mu     sync.Mutex // guards idx and ckpt, shared with in-process queries
+	idx    bleve.Index
+	opened time.Time
+	ckpt   map[string]int64 // valid while idx is open
+	stats  *searchStats     // valid while idx is open
+	pages  atomic.Int64     // documents added
+	err    error            // how the last round went; a later scan retries
+}
+
+// checkpointKey and statsKey are where the search index keeps its
+// checkpoint and its BM25 statistics (bleve internal storage, written in the
+// same batch as the documents).
+var (
+	checkpointKey = []byte("crawl-warc-checkpoint")
+	statsKey      = []byte("crawl-bm25-stats")
+)
+
+// searchQueue is how many pages may wait, whatever their size.
+const searchQueue = 4096
+
+// idleHold is how long the index stays open after its last batch when no
+// more pages come, so a trickle of pages does not reopen it for each one.
+const idleHold = 300 * time.Millisecond
+
+func newSearchWriter(ix *Index, dir string, private bool) *searchWriter {
+	return &searchWriter{
+		ix:      ix,
+		dir:     dir,
+		private: private,
+		items:   make(chan *pageDoc, searchQueue),
+		budget:  newByteBudget(ix.opts.SearchQueueBytes),
+		syncReq: make(chan chan error),
+		done:    make(chan struct{}),
+		touch:   make(chan struct{}, 1),
+	}
+}
+
+func docSize(d *pageDoc) int64 { return int64(len(d.Text) + len(d.Title) + 256) }
+
+// offer queues a page for the search index; it waits only in a private
+// (Rebuild's) index.
+func (sw *searchWriter) offer(d *pageDoc) {
+	n := docSize(d)
+	if sw.private {
+		sw.budget.acquire(n)
+		sw.items <- d
+		return
+	}
+	if !sw.budget.tryAcquire(n) {
+		sw.drops.Add(1)
+		return
+	}
+	select {
+	case sw.items <- d:
+	default:
+		sw.budget.release(n)
+		sw.drops.Add(1)
+	}
+}
+
+// sync applies everything offered so far and everything index.db has
+// committed (the caller flushed it first).
+func (sw *searchWriter) sync() error {
+	if sw.closing.Load() {
+		return ErrClosed
+	}
+	reply := make(chan error, 1)
+	select {
+	case sw.syncReq <- reply:
+		return <-reply
+	case <-sw.done:
+		return ErrClosed
+	}
+}
+
+// close applies what is left (index.db's writer has finished), lets go of
+// the index, and returns the first error.
+func (sw *searchWriter) close() error {
+	sw.closing.Store(true)
+	close(sw.items)
+	<-sw.done
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	return sw.err
+}
+
+func (sw *searchWriter) run() {
+	defer close(sw.done)
+	// A private index starts empty alongside an empty index.db; a live one
+	// first scans for what a crash (or a lagging writer) left out.
+	lastDrops := int64(-1)
+	if sw.private {
+		lastDrops = 0
+	}
+	var pend []*pageDoc
+	idle := time.NewTimer(time.Hour)
+	idle.Stop()
+	for {
+		var reply chan error
+		select {
+		case d, ok := <-sw.items:
+			if !ok {
+				sw.setErr(sw.process(pend, &lastDrops, true))
+				sw.release(false)
+				return
+			}
+			pend = append(pend, d)
+			// Take what else is queued, up to a batch.
+			for len(pend) < sw.ix.opts.SearchBatch {
+				select {
+				case d, ok := <-sw.items:
+					if !ok {
+						sw.setErr(sw.process(pend, &lastDrops, true))
+						sw.release(false)
+						return
+					}
+					pend = append(pend, d)
+					continue
+				default:
+				}
+				break
+			}
+		case reply = <-sw.syncReq:
+			for drained := false; !drained; {
+				select {
+				case d, ok := <-sw.items:
+					if !ok {
+						drained = true
+						break
+					}
+					pend = append(pend, d)
+				default:
+					drained = true
+				}
+			}
+		case <-idle.C:
+			sw.release(false)
+			continue
+		case <-sw.touch:
+			idle.Reset(idleHold)
+			continue
+		}
+		err := sw.process(pend, &lastDrops, reply != nil)
+		pend = pend[:0]
+		sw.setErr(err)
+		if reply != nil {
+			reply <- err
+		}
+		if sw.private {
+			continue
+		}
+		// Let readers in: at once when the lease is over (with a gap if
+		// more work waits), or after idleHold without new pages.
+		if !sw.release(len(sw.items) > 0) {
+			idle.Reset(idleHold)
+		}
+	}
+}
+
+// setErr keeps how the last round went: an error is logged, and stays the
+// answer of close until a later round succeeds (the next one scans the
+// WARC files for what this one missed).
+func (sw *searchWriter) setErr(err error) {
+	if err != nil {
+		sw.ix.opts.Logger.Warn("search index: not up to date (it catches up from the WARC files later)", "err", err)
+	}
+	sw.mu.Lock()
+	sw.err = err
+	sw.mu.Unlock()
+}
+
+// process applies pending pages, after scanning the WARC files for pages
+// that were dropped (or, with full, for anything index.db has and the
+// search index has not).
+func (sw *searchWriter) process(pend []*pageDoc, lastDrops *int64, full bool) error {
+	defer func() {
+		for _, d := range pend {
+			sw.budget.release(docSize(d))
+		}
+	}()
+	if len(pend) == 0 && !full && sw.drops.Load() == *lastDrops {
+		return nil
+	}
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if err := sw.acquire(); err != nil {
+		sw.drops.Add(int64(len(pend))) // read back from the files once it frees
+		return err
+	}
+	if d := sw.drops.Load(); d != *lastDrops || full {
+		if err := sw.scan(); err != nil {
+			return err
+		}
+		*lastDrops = d
+	}
+	var batch []*pageDoc
+	for _, d := range pend {
+		if d.loc.File != "" && d.loc.Offset < sw.ckpt[d.loc.File] {
+			continue // already read back from its file by a scan
+		}
+		batch = append(batch, d)
+		if len(batch) >= sw.ix.opts.SearchBatch {
+			if err := sw.add(batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	return sw.add(batch)
+}
+
+// add puts pages into the index with the checkpoint they reach, in one batch.
+func (sw *searchWriter) add(docs []*pageDoc) error {
+	if len(docs) == 0 {
+		return nil
+	}
+	for _, d := range docs {
+		if end := d.loc.Offset + d.loc.Length; d.loc.File != "" && end > sw.ckpt[d.loc.File] {
+			sw.ckpt[d.loc.File] = end
+		}
+	}
+	return sw.commit(docs)
+}
+
+func (sw *searchWriter) commit(docs []*pageDoc) error {
+	b := sw.idx.NewBatch()
+	for _, d := range docs {
+		if err := b.Index(d.id, d); err != nil {
+			return fmt.Errorf("search index %s: %w", d.URL, err)
+		}
+	}
+	for _, d := range docs {
+		sw.stats.add(d)
+	}
+	ck, err := json.Marshal(sw.ckpt)
+	if err != nil {
+		return err
+	}
+	st, err := json.Marshal(sw.stats)
+	if err != nil {
+		return err
+	}
+	b.SetInternal(checkpointKey, ck)
+	b.SetInternal(statsKey, st)
+	if err := sw.idx.Batch(b); err != nil {
+		return fmt.Errorf("search index batch: %w", err)
+	}
+	sw.pages.Add(int64(len(docs)))
+	return nil
+}
+
+// scan reads back from the WARC files every record between the search
+// index's checkpoint and index.db's, and adds its pages.
+func (sw *searchWriter) scan() error {
+	var bound map[string]int64
+	if err := sw.ix.store.view(func(tx *bolt.Tx) error {
+		bound = checkpoints(tx)
+		return nil
+	}); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(bound))
+	for name, end := range bound {
+		if end > sw.ckpt[name] {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	if len(names) > 0 {
+		sw.ix.opts.Logger.Debug("search index: reading pages back from the WARC files", "files", len(names))
+	}
+	var batch []*pageDoc
+	for _, name := range names {
+		from, to := sw.ckpt[name], bound[name]
+		end, err := readRecords(context.Background(), sw.ix.warcDir, name, from, to, func(rec warc.Record, loc warc.Location) error {
+			d := sw.decode(rec, loc)
+			if d == nil {
+				return nil
+			}
+			batch = append(batch, d)
+			if len(batch) >= sw.ix.opts.SearchBatch {
+				if err := sw.add(batch); err != nil {
+					return err
+				}
+				batch = batch[:0]
+			}
+			return nil
+		})
+		if err != nil {
+			// Unreadable past this point (index.db stopped at the same
+			// spot), or not found: the checkpoint stays where reading
+			// stopped.
+			sw.ix.opts.Logger.Warn("search index: WARC file not read to the end", "file", name, "err", err)
+			to = end
+		}
+		if err := sw.add(batch); err != nil {
+			return err
+		}
+		batch = batch[:0]
+		if sw.ckpt[name] < to {
+			sw.ckpt[name] = to
+			if err := sw.commit(nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// decode makes the search document of one record read back from a file,
+// the way index.db's writer made it.
+func (sw *searchWriter) decode(rec warc.Record, loc warc.Location) *pageDoc {
+	switch t := rec.Header.Get("WARC-Type"); t {
+	case "response", "revisit":
+	default:
+		return nil
+	}
+	limit := sw.ix.opts.Parse.MaxBody + 64<<10
+	block := make([]byte, min(rec.Block.Size(), limit))
+	if _, err := rec.Block.ReadAt(block, 0); err != nil && !errors.Is(err, io.EOF) {
+		sw.ix.opts.Logger.Debug("search index: record not readable", "file", loc.File, "offset", loc.Offset, "err", err)
+		return nil
+	}
+	e, err := decodeRecord(recordInput{loc: loc, header: rec.Header, block: block}, &sw.ix.opts, sw.ix.originals)
+	if err != nil {
+		sw.ix.opts.Logger.Debug("search index: record skipped", "file", loc.File, "offset", loc.Offset, "err", err)
+	}
+	if e == nil || e.page == nil || e.page.doc == nil {
+		return nil
+	}
+	e.page.doc.loc = loc
+	return e.page.doc
+}
+
+// acquire opens the index for writing if it is not open; it waits up to
+// LockTimeout for readers of other processes.
+func (sw *searchWriter) acquire() error {
+	if sw.idx != nil {
+		return nil
+	}
+	idx, err := openSearch(sw.dir, true, false, sw.ix.opts.LockTimeout)
+	if err != nil {
+		return err
+	}
+	ck := map[string]int64{}
+	st := &searchStats{Tokens: map[string]int64{}}
+	for _, v := range []struct {
+		key []byte
+		dst any
+	}{{checkpointKey, &ck}, {statsKey, st}} {
+		raw, err := idx.GetInternal(v.key)
+		if err == nil && raw != nil {
+			err = json.Unmarshal(raw, v.dst)
+		}
+		if err != nil {
+			idx.Close()
+			return fmt.Errorf("search index %s: %w", v.key, err)
+		}
+	}
+	sw.idx, sw.ckpt, sw.stats, sw.opened = idx, ck, st, time.Now()
+	return nil
+}
+
+// release closes the index; with leaseOnly, only once it has been held for
+// writerLease, then pausing writerGap so that waiting readers get in. It
+// reports whether the index is closed now. A private index is held to the end.
+func (sw *searchWriter) release(leaseOnly bool) bool {
+	sw.mu.Lock()
+	if sw.idx == nil {
+		sw.mu.Unlock()
+		return true
+	}
+	if sw.private && !sw.closing.Load() || leaseOnly && time.Since(sw.opened) < writerLease {
+		sw.mu.Unlock()
+		return false
+	}
+	err := sw.idx.Close()
+	sw.idx, sw.ckpt, sw.stats = nil, nil, nil
+	sw.mu.Unlock()
+	if err != nil {
+		sw.ix.opts.Logger.Warn("search index: close", "err", err)
+	}
+	if leaseOnly {
+		time.Sleep(writerGap)
+	}
+	return true
+}
+
+// withIndex runs fn on the open index (opening it if needed), for queries
+// of the writer's own process.
+func (sw *searchWriter) withIndex(fn func(bleve.Index) error) error {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if err := sw.acquire(); err != nil {
+		return err
+	}
+	if !sw.private {
+		select {
+		case sw.touch <- struct{}{}:
+		default:
+		}
+	}
+	return fn(sw.idx)
+}
