@@ -280,8 +280,20 @@ func (ix *Index) Flush() error {
 	return <-f
 }
 
-// Close applies what is queued, commits, lets the full-text index finish
-// catching up, and closes it.
+// FinishSearch brings the full-text index up to date with everything
+// observed so far (during a crawl it trails behind; Close does not wait for
+// it). What its queue did not hold is read back from the WARC files;
+// progress, if not nil, is told how far that is, in bytes of records.
+func (ix *Index) FinishSearch(ctx context.Context, progress func(done, total int64)) error {
+	if err := ix.Flush(); err != nil {
+		return err
+	}
+	return ix.search.sync(ctx, progress)
+}
+
+// Close applies what is queued to index.db and commits. The full-text index
+// is not waited for: what it has not taken yet stays in the WARC files past
+// its checkpoint, for the next writer or FinishSearch to read back.
 func (ix *Index) Close() error {
 	ix.closeMu.Lock()
 	if ix.closed {

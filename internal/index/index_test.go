@@ -123,7 +123,11 @@ func TestIndexGolden(t *testing.T) {
 	live := dump(t, ix)
 	golden(t, "archive.golden", live)
 
-	// The same answers from a separate read-only handle...
+	// The same answers from a separate read-only handle (once the search
+	// index has caught up: Close does not wait for it)...
+	if err := ix.FinishSearch(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
 	if err := ix.Close(); err != nil {
 		t.Fatal(err)
 	}

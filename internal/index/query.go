@@ -146,10 +146,7 @@ func (ix *Index) Search(ctx context.Context, req SearchRequest) ([]Hit, error) {
 // SearchPage waits for the search index to take in everything observed so
 // far, then queries it.
 func (ix *Index) SearchPage(ctx context.Context, req SearchRequest) (SearchResult, error) {
-	if err := ix.Flush(); err != nil {
-		return SearchResult{}, err
-	}
-	if err := ix.search.sync(); err != nil {
+	if err := ix.FinishSearch(ctx, nil); err != nil {
 		return SearchResult{}, err
 	}
 	var res SearchResult

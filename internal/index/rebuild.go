@@ -119,6 +119,11 @@ func Rebuild(ctx context.Context, layout archive.Layout, opts Options) (RebuildS
 		return stats, fmt.Errorf("rebuild: %w", err)
 	}
 	_, fileErr := ix.catchUp(ctx)
+	if err := ix.FinishSearch(ctx, nil); err != nil && ctx.Err() == nil {
+		ix.Close()
+		cleanup()
+		return stats, fmt.Errorf("rebuild: %w", err)
+	}
 	if err := ix.Close(); err != nil {
 		cleanup()
 		return stats, fmt.Errorf("rebuild: %w", err)

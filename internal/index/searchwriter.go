@@ -44,9 +44,11 @@ type searchWriter struct {
 	items   chan *pageDoc
 	budget  *byteBudget  // bytes of queued page text
 	drops   atomic.Int64 // pages not queued since Open
-	syncReq chan chan error
+	syncReq chan syncRequest
 	done    chan struct{}
 	closing atomic.Bool
+	ctx     context.Context // cancelled by close: a scan in progress stops
+	stop    context.CancelFunc
 
 	touch chan struct{} // a query opened the index: hold it idleHold
 
@@ -75,13 +77,16 @@ const searchQueue = 4096
 const idleHold = 300 * time.Millisecond
 
 func newSearchWriter(ix *Index, dir string, private bool) *searchWriter {
+	ctx, stop := context.WithCancel(context.Background())
 	return &searchWriter{
+		ctx:     ctx,
+		stop:    stop,
 		ix:      ix,
 		dir:     dir,
 		private: private,
 		items:   make(chan *pageDoc, searchQueue),
 		budget:  newByteBudget(ix.opts.SearchQueueBytes),
-		syncReq: make(chan chan error),
+		syncReq: make(chan syncRequest),
 		done:    make(chan struct{}),
 		touch:   make(chan struct{}, 1),
 	}
@@ -110,25 +115,39 @@ func (sw *searchWriter) offer(d *pageDoc) {
 	}
 }
 
+// syncRequest asks the run loop to apply everything offered so far and
+// everything index.db has committed.
+type syncRequest struct {
+	ctx      context.Context
+	progress func(done, total int64) // bytes of WARC records read back; may be nil
+	reply    chan error
+}
+
 // sync applies everything offered so far and everything index.db has
-// committed (the caller flushed it first).
-func (sw *searchWriter) sync() error {
+// committed (the caller flushed it first), reading back from the WARC files
+// what the queue did not hold. progress, if not nil, is told how far the
+// reading back is, in bytes of records.
+func (sw *searchWriter) sync(ctx context.Context, progress func(done, total int64)) error {
 	if sw.closing.Load() {
 		return ErrClosed
 	}
-	reply := make(chan error, 1)
+	req := syncRequest{ctx: ctx, progress: progress, reply: make(chan error, 1)}
 	select {
-	case sw.syncReq <- reply:
-		return <-reply
+	case sw.syncReq <- req:
+		return <-req.reply
 	case <-sw.done:
 		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
-// close applies what is left (index.db's writer has finished), lets go of
-// the index, and returns the first error.
+// close stops the writer without waiting for what is left: what it has
+// not applied stays in the WARC files, past its checkpoint, for the next
+// writer (or a sync) to read back. The crawl never waits for bleve.
 func (sw *searchWriter) close() error {
 	sw.closing.Store(true)
+	sw.stop()
 	close(sw.items)
 	<-sw.done
 	sw.mu.Lock()
@@ -145,44 +164,55 @@ func (sw *searchWriter) run() {
 		lastDrops = 0
 	}
 	var pend []*pageDoc
+	quit := func() {
+		for _, d := range pend {
+			sw.budget.release(docSize(d))
+		}
+		sw.release(false)
+	}
 	idle := time.NewTimer(time.Hour)
 	idle.Stop()
+	if !sw.private {
+		// Start on what an earlier run left, in the background.
+		sw.setErr(sw.process(sw.ctx, nil, &lastDrops, false, nil))
+		if !sw.release(false) {
+			idle.Reset(idleHold)
+		}
+	}
 	for {
-		var reply chan error
+		req := syncRequest{ctx: sw.ctx}
 		select {
 		case d, ok := <-sw.items:
 			if !ok {
-				sw.setErr(sw.process(pend, &lastDrops, true))
-				sw.release(false)
+				quit()
 				return
 			}
 			pend = append(pend, d)
 			// Take what else is queued, up to a batch.
+		more:
 			for len(pend) < sw.ix.opts.SearchBatch {
 				select {
 				case d, ok := <-sw.items:
 					if !ok {
-						sw.setErr(sw.process(pend, &lastDrops, true))
-						sw.release(false)
+						quit()
 						return
 					}
 					pend = append(pend, d)
-					continue
 				default:
+					break more
 				}
-				break
 			}
-		case reply = <-sw.syncReq:
-			for drained := false; !drained; {
+		case req = <-sw.syncReq:
+		drain:
+			for {
 				select {
 				case d, ok := <-sw.items:
 					if !ok {
-						drained = true
-						break
+						break drain
 					}
 					pend = append(pend, d)
 				default:
-					drained = true
+					break drain
 				}
 			}
 		case <-idle.C:
@@ -192,11 +222,15 @@ func (sw *searchWriter) run() {
 			idle.Reset(idleHold)
 			continue
 		}
-		err := sw.process(pend, &lastDrops, reply != nil)
+		ctx, cancel := context.WithCancel(req.ctx)
+		stop := context.AfterFunc(sw.ctx, cancel)
+		err := sw.process(ctx, pend, &lastDrops, req.reply != nil, req.progress)
+		stop()
+		cancel()
 		pend = pend[:0]
 		sw.setErr(err)
-		if reply != nil {
-			reply <- err
+		if req.reply != nil {
+			req.reply <- err
 		}
 		if sw.private {
 			continue
@@ -213,6 +247,9 @@ func (sw *searchWriter) run() {
 // answer of close until a later round succeeds (the next one scans the
 // WARC files for what this one missed).
 func (sw *searchWriter) setErr(err error) {
+	if sw.ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		err = nil // stopped by close: nothing went wrong
+	}
 	if err != nil {
 		sw.ix.opts.Logger.Warn("search index: not up to date (it catches up from the WARC files later)", "err", err)
 	}
@@ -224,7 +261,7 @@ func (sw *searchWriter) setErr(err error) {
 // process applies pending pages, after scanning the WARC files for pages
 // that were dropped (or, with full, for anything index.db has and the
 // search index has not).
-func (sw *searchWriter) process(pend []*pageDoc, lastDrops *int64, full bool) error {
+func (sw *searchWriter) process(ctx context.Context, pend []*pageDoc, lastDrops *int64, full bool, progress func(done, total int64)) error {
 	defer func() {
 		for _, d := range pend {
 			sw.budget.release(docSize(d))
@@ -240,7 +277,7 @@ func (sw *searchWriter) process(pend []*pageDoc, lastDrops *int64, full bool) er
 		return err
 	}
 	if d := sw.drops.Load(); d != *lastDrops || full {
-		if err := sw.scan(); err != nil {
+		if err := sw.scan(ctx, progress); err != nil {
 			return err
 		}
 		*lastDrops = d
@@ -303,7 +340,7 @@ func (sw *searchWriter) commit(docs []*pageDoc) error {
 
 // scan reads back from the WARC files every record between the search
 // index's checkpoint and index.db's, and adds its pages.
-func (sw *searchWriter) scan() error {
+func (sw *searchWriter) scan(ctx context.Context, progress func(done, total int64)) error {
 	var bound map[string]int64
 	if err := sw.ix.store.view(func(tx *bolt.Tx) error {
 		bound = checkpoints(tx)
@@ -312,23 +349,32 @@ func (sw *searchWriter) scan() error {
 		return err
 	}
 	names := make([]string, 0, len(bound))
+	var total, done int64
 	for name, end := range bound {
 		if end > sw.ckpt[name] {
 			names = append(names, name)
+			total += end - sw.ckpt[name]
 		}
 	}
 	sort.Strings(names)
+	report := func(at int64) {
+		if progress != nil {
+			progress(done+at, total)
+		}
+	}
+	report(0)
 	if len(names) > 0 {
 		sw.ix.opts.Logger.Debug("search index: reading pages back from the WARC files", "files", len(names))
 	}
 	var batch []*pageDoc
 	for _, name := range names {
 		from, to := sw.ckpt[name], bound[name]
-		end, err := readRecords(context.Background(), sw.ix.warcDir, name, from, to, func(rec warc.Record, loc warc.Location) error {
+		end, err := readRecords(ctx, sw.ix.warcDir, name, from, to, func(rec warc.Record, loc warc.Location) error {
 			d := sw.decode(rec, loc)
 			if d == nil {
 				return nil
 			}
+			report(loc.Offset - from)
 			batch = append(batch, d)
 			if len(batch) >= sw.ix.opts.SearchBatch {
 				if err := sw.add(batch); err != nil {
@@ -338,6 +384,10 @@ func (sw *searchWriter) scan() error {
 			}
 			return nil
 		})
+		if ctx.Err() != nil {
+			// Stopped: what was added is checkpointed.
+			return errors.Join(ctx.Err(), sw.add(batch))
+		}
 		if err != nil {
 			// Unreadable past this point (index.db stopped at the same
 			// spot), or not found: the checkpoint stays where reading
@@ -345,6 +395,8 @@ func (sw *searchWriter) scan() error {
 			sw.ix.opts.Logger.Warn("search index: WARC file not read to the end", "file", name, "err", err)
 			to = end
 		}
+		done += bound[name] - from
+		report(0)
 		if err := sw.add(batch); err != nil {
 			return err
 		}
