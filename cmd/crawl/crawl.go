@@ -158,7 +158,7 @@ func printCrawlSummary(e *env, sum *crawler.Summary) {
 
 // knownHosts reads the hosts discovery put into the archive's index.
 func knownHosts(ctx context.Context, e *env) ([]index.HostRow, error) {
-	r, err := openReader(e)
+	r, err := openReader(ctx, e, false)
 	if err != nil {
 		return nil, err
 	}

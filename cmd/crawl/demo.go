@@ -83,7 +83,7 @@ func printDemoSummary(ctx context.Context, e *env, res *runResult, took time.Dur
 		c.Pages, len(c.Sites), humanBytes(c.Bytes), c.Errors, took.Round(100*time.Millisecond))
 	fmt.Fprintf(out, "Written:  %d WARC files (%s) in %s\n", len(files), humanBytes(warcBytes), layout.WARCDir())
 
-	r, err := openReader(e)
+	r, err := openReader(ctx, e, true)
 	if err != nil {
 		return err
 	}

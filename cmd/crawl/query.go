@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,8 +12,31 @@ import (
 	"crawl/internal/warc"
 )
 
-func openReader(e *env) (*index.Reader, error) {
-	return index.OpenReader(archive.Layout{Root: e.archive})
+// openReader opens the archive's index for queries. When no crawl is
+// writing the archive, it first brings the index up to date with the WARC
+// files (a crawl killed before its index committed, or one that left the
+// search index behind: with search, that part too), so a query always
+// answers what 'crawl reindex' would. While a crawl runs, its own writer
+// keeps the index up, and queries read what it has committed.
+func openReader(ctx context.Context, e *env, search bool) (*index.Reader, error) {
+	layout := archive.Layout{Root: e.archive}
+	announced := false
+	progress := func(done, total int64) {
+		if total > 0 && !announced && !e.json {
+			announced = true
+			fmt.Fprintf(e.stderr, "crawl: indexing %s of records the search index has not seen yet\n", humanBytes(total))
+		}
+	}
+	err := index.CatchUp(ctx, layout, index.Options{Logger: e.log}, search, progress)
+	switch {
+	case err == nil, errors.Is(err, index.ErrLocked):
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	default:
+		// A read-only archive, say: answer from the index as it is.
+		e.log.Warn("could not bring the index up to date with the WARC files", "err", err)
+	}
+	return index.OpenReader(layout)
 }
 
 // hostQuery builds a read-only command that takes one HOST; flags, when
@@ -30,7 +54,7 @@ func hostQuery(name, summary string, flags func(e *env), run func(ctx context.Co
 		if len(pos) != 1 {
 			return usagef(e.cmd, "name exactly one HOST")
 		}
-		r, err := openReader(e)
+		r, err := openReader(ctx, e, false)
 		if err != nil {
 			return err
 		}
@@ -49,7 +73,7 @@ func hostsCommand() *command {
 			if err := e.parseNone(args); err != nil {
 				return err
 			}
-			r, err := openReader(e)
+			r, err := openReader(ctx, e, false)
 			if err != nil {
 				return err
 			}
@@ -134,7 +158,7 @@ func searchCommand() *command {
 			if *limit < 1 {
 				return usagef(e.cmd, "--limit must be at least 1")
 			}
-			r, err := openReader(e)
+			r, err := openReader(ctx, e, true)
 			if err != nil {
 				return err
 			}

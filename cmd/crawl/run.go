@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"crawl/internal/crawler"
 	"crawl/internal/discover"
@@ -69,6 +70,11 @@ func runMainJob(ctx context.Context, e *env, df *discoverFlags, cfg *crawler.Con
 	}
 	e.log.Info("crawling", "sites", len(sites))
 	res.crawl, err = crawlSites(ctx, e, s, cfg, w, sites)
+	if err == nil {
+		// The main job ends with everything searchable; the search index
+		// trailed the crawl (it never holds it up).
+		err = finishSearch(ctx, e, s.index)
+	}
 	if cerr := s.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
@@ -83,4 +89,21 @@ func hostRows(hosts []discover.Host) []index.HostRow {
 		rows = append(rows, index.HostRow{Host: h.Name, Site: h.Site, Role: h.Role, Addrs: h.Addrs})
 	}
 	return rows
+}
+
+// finishSearch waits for the search index to take in what the crawl wrote,
+// saying so when there is much left.
+func finishSearch(ctx context.Context, e *env, ix *index.Index) error {
+	start := time.Now()
+	said := false
+	err := ix.FinishSearch(ctx, func(done, total int64) {
+		if !said && total > 0 && time.Since(start) > time.Second {
+			said = true
+			fmt.Fprintf(e.stderr, "crawl: the search index is catching up (%s of records left)\n", humanBytes(total-done))
+		}
+	})
+	if err != nil && ctx.Err() != nil {
+		return errInterrupted
+	}
+	return err
 }

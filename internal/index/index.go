@@ -123,6 +123,7 @@ type Index struct {
 	errMu    sync.Mutex
 	firstErr error        // first failed commit, returned by Close
 	stats    RebuildStats // counts for Rebuild and catch-up
+	fileErrs []error      // WARC files a catch-up could not read to the end
 }
 
 // job is one observed record on its way through decode and apply. A job
@@ -153,7 +154,7 @@ func Open(layout archive.Layout, opts Options) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	ix, err := openAt(layout.IndexPath(), layout.SearchDir(), layout.WARCDir(), opts, false)
+	ix, err := openAt(layout.IndexPath(), layout.SearchDir(), layout.WARCDir(), opts, false, true)
 	if err != nil {
 		lock.release()
 		return nil, err
@@ -170,7 +171,9 @@ func Open(layout archive.Layout, opts Options) (*Index, error) {
 	return ix, nil
 }
 
-func openAt(dbPath, searchDir, warcDir string, opts Options, private bool) (*Index, error) {
+// openAt opens an index at these paths; withSearch false leaves the
+// full-text index alone (CatchUp of index.db only).
+func openAt(dbPath, searchDir, warcDir string, opts Options, private, withSearch bool) (*Index, error) {
 	ix := &Index{
 		opts:      opts,
 		warcDir:   warcDir,
@@ -191,12 +194,14 @@ func openAt(dbPath, searchDir, warcDir string, opts Options, private bool) (*Ind
 	if err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
-	ix.search = newSearchWriter(ix, searchDir, private)
+	if withSearch {
+		ix.search = newSearchWriter(ix, searchDir, private)
+		go ix.search.run()
+	}
 	for range opts.Decoders {
 		go ix.decoder()
 	}
 	go ix.writer()
-	go ix.search.run()
 	return ix, nil
 }
 
@@ -288,6 +293,9 @@ func (ix *Index) FinishSearch(ctx context.Context, progress func(done, total int
 	if err := ix.Flush(); err != nil {
 		return err
 	}
+	if ix.search == nil {
+		return nil
+	}
 	return ix.search.sync(ctx, progress)
 }
 
@@ -306,8 +314,10 @@ func (ix *Index) Close() error {
 	ix.closeMu.Unlock()
 	<-ix.done
 	err := ix.err()
-	if serr := ix.search.close(); serr != nil && err == nil {
-		err = serr
+	if ix.search != nil {
+		if serr := ix.search.close(); serr != nil && err == nil {
+			err = serr
+		}
 	}
 	if ix.lock != nil {
 		ix.lock.release()
@@ -437,8 +447,10 @@ func (ix *Index) apply(batch []*entry, marks map[string]int64) error {
 	ix.errMu.Lock()
 	ix.stats.Records += int64(len(batch))
 	ix.errMu.Unlock()
-	for _, d := range docs {
-		ix.search.offer(d)
+	if ix.search != nil {
+		for _, d := range docs {
+			ix.search.offer(d)
+		}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -27,8 +28,8 @@ type RebuildStats struct {
 // checkpoint (all of them in a new index) and applies them through
 // Observe, then flushes. A file still being written is read up to its last
 // complete record. It returns the number of records read; a file unreadable
-// part-way is read up to the bad spot, listed in BadFiles, and its error
-// joined into the result.
+// part-way is read up to the bad spot, logged, and listed in BadFiles (its
+// error in fileErrs): it is no reason not to index the rest.
 func (ix *Index) catchUp(ctx context.Context) (int64, error) {
 	files, err := listWARCs(ix.warcDir)
 	if err != nil {
@@ -42,7 +43,6 @@ func (ix *Index) catchUp(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	var n int64
-	var errs []error
 	for _, f := range files {
 		from := ck[f.name]
 		if from > f.size {
@@ -69,14 +69,11 @@ func (ix *Index) catchUp(ctx context.Context) (int64, error) {
 			ix.opts.Logger.Warn("index: WARC file unreadable past this point", "err", err)
 			ix.errMu.Lock()
 			ix.stats.BadFiles = append(ix.stats.BadFiles, f.name)
+			ix.fileErrs = append(ix.fileErrs, err)
 			ix.errMu.Unlock()
-			errs = append(errs, err)
 		}
 	}
-	if err := ix.Flush(); err != nil {
-		return n, err
-	}
-	return n, errors.Join(errs...)
+	return n, ix.Flush()
 }
 
 // Rebuild recreates index.db and the search index from the archive's WARC
@@ -114,11 +111,15 @@ func Rebuild(ctx context.Context, layout archive.Layout, opts Options) (RebuildS
 		os.Remove(tmpDB)
 		removeSearch(tmpSearch)
 	}
-	ix, err := openAt(tmpDB, tmpSearch, layout.WARCDir(), opts, true)
+	ix, err := openAt(tmpDB, tmpSearch, layout.WARCDir(), opts, true, true)
 	if err != nil {
 		return stats, fmt.Errorf("rebuild: %w", err)
 	}
-	_, fileErr := ix.catchUp(ctx)
+	if _, err := ix.catchUp(ctx); err != nil && ctx.Err() == nil {
+		ix.Close()
+		cleanup()
+		return stats, fmt.Errorf("rebuild: %w", err)
+	}
 	if err := ix.FinishSearch(ctx, nil); err != nil && ctx.Err() == nil {
 		ix.Close()
 		cleanup()
@@ -133,7 +134,7 @@ func Rebuild(ctx context.Context, layout archive.Layout, opts Options) (RebuildS
 		return stats, err
 	}
 	ix.errMu.Lock()
-	stats = ix.stats
+	stats, fileErr := ix.stats, errors.Join(ix.fileErrs...)
 	ix.errMu.Unlock()
 	stats.Pages = ix.search.pages.Load()
 
@@ -160,4 +161,65 @@ func syncFile(path string) error {
 	}
 	defer f.Close()
 	return f.Sync()
+}
+
+// Behind reports whether index.db has not yet applied every record of the
+// archive's WARC files: a crawl is writing them now, or one was killed
+// before its index committed.
+func Behind(layout archive.Layout) (bool, error) {
+	files, err := listWARCs(layout.WARCDir())
+	if err != nil {
+		return false, err
+	}
+	st := &store{path: layout.IndexPath(), lockTimeout: time.Second}
+	var ck map[string]int64
+	err = st.view(func(tx *bolt.Tx) error {
+		ck = checkpoints(tx)
+		return nil
+	})
+	if errors.Is(err, ErrEmpty) {
+		return len(files) > 0, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, f := range files {
+		if ck[f.name] < f.size {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// CatchUp brings the index up to date with the archive's WARC files when no
+// crawl is writing them: index.db always (when Behind), and with search the
+// full-text index too, telling progress (bytes of records read back) how far
+// that is. While another process writes the archive it returns ErrLocked at
+// once: that writer keeps the index up to date itself.
+func CatchUp(ctx context.Context, layout archive.Layout, opts Options, search bool, progress func(done, total int64)) error {
+	if files, err := listWARCs(layout.WARCDir()); err != nil || len(files) == 0 {
+		return err // nothing to index (and no index to create)
+	}
+	if !search {
+		behind, err := Behind(layout)
+		if err != nil || !behind {
+			return err
+		}
+	}
+	opts = opts.withDefaults()
+	lock, err := lockWriter(layout.IndexPath()+".lock", 0)
+	if err != nil {
+		return err
+	}
+	ix, err := openAt(layout.IndexPath(), layout.SearchDir(), layout.WARCDir(), opts, false, search)
+	if err != nil {
+		lock.release()
+		return err
+	}
+	ix.lock = lock
+	_, err = ix.catchUp(ctx)
+	if err == nil {
+		err = ix.FinishSearch(ctx, progress)
+	}
+	return errors.Join(err, ix.Close())
 }
