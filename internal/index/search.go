@@ -47,9 +47,9 @@ capture it repeats; each URL is listed once, with its best capture. Only
 pages fetched with a 2xx status as HTML or plain text are indexed;
 robots.txt, errors and redirects are not.`
 
-// pageDoc is the full-text document of one capture of a page. Its bleve
-// document ID is the capture's WARC-Record-ID: every capture is a document of
-// its own and none is ever replaced (see applyEntries).
+// pageDoc is the full-text document of one capture of a page. Every capture
+// is a document of its own (see docID) and none is ever replaced (see
+// applyEntries).
 type pageDoc struct {
 	URL       string    `json:"url"`
 	Host      string    `json:"host"`
@@ -67,7 +67,24 @@ type pageDoc struct {
 
 // newPageDoc starts the document of a capture.
 func newPageDoc(uri, host string, c *captureValue) *pageDoc {
-	return &pageDoc{id: c.RecordID, URL: uri, Host: host, Site: domainsOf(host), Time: c.Time, MIME: c.MIME}
+	return &pageDoc{id: docID(uri, c.Time, c.RecordID), URL: uri, Host: host, Site: domainsOf(host), Time: c.Time, MIME: c.MIME}
+}
+
+// docID is a capture's document ID: URL, time and record ID, so that a
+// search can rank, order ties and keep each URL's best capture from the IDs
+// alone, loading stored fields for the hits it shows only.
+func docID(uri string, t time.Time, recordID string) string {
+	return uri + "\x00" + t.UTC().Format(docTime) + "\x00" + recordID
+}
+
+// docTime sorts as text in time order.
+const docTime = "20060102150405.000000000"
+
+// splitDocID returns the URL and time part of a document ID.
+func splitDocID(id string) (uri, when string) {
+	uri, rest, _ := strings.Cut(id, "\x00")
+	when, _, _ = strings.Cut(rest, "\x00")
+	return uri, when
 }
 
 // domainsOf lists a host and the domains above it (www.a.kp: www.a.kp,
@@ -227,7 +244,6 @@ func search(ctx context.Context, idx bleve.Index, r SearchRequest) (SearchResult
 	bm25 := storedStats(idx).bm25()
 	for size := want*2 + 10; ; size *= 2 {
 		req := bleve.NewSearchRequestOptions(q, size, 0, false)
-		req.Fields = []string{"url", "time"}
 		if bm25 != nil {
 			req.PreSearchData = map[string]any{bsearch.BM25PreSearchDataKey: bm25}
 		}
@@ -241,10 +257,12 @@ func search(ctx context.Context, idx bleve.Index, r SearchRequest) (SearchResult
 			if a.Score != b.Score {
 				return cmp.Compare(b.Score, a.Score)
 			}
-			if c := strings.Compare(field(a, "url"), field(b, "url")); c != 0 {
+			au, at := splitDocID(a.ID)
+			bu, bt := splitDocID(b.ID)
+			if c := strings.Compare(au, bu); c != 0 {
 				return c
 			}
-			if c := strings.Compare(field(b, "time"), field(a, "time")); c != 0 {
+			if c := strings.Compare(bt, at); c != 0 {
 				return c
 			}
 			return strings.Compare(a.ID, b.ID)
@@ -252,7 +270,7 @@ func search(ctx context.Context, idx bleve.Index, r SearchRequest) (SearchResult
 		seen := map[string]bool{}
 		ranked = ranked[:0]
 		for _, h := range res.Hits {
-			if u := field(h, "url"); !seen[u] {
+			if u, _ := splitDocID(h.ID); !seen[u] {
 				seen[u] = true
 				ranked = append(ranked, h)
 			}

@@ -137,10 +137,111 @@ func (h *highlighter) matches(term string) bool {
 
 type span struct{ start, end int }
 
-// spans analyses text from offset from and returns the byte spans of
-// matching tokens in the first chunk that has any (merged where they
-// overlap, as the bigrams of one word do).
+// spans returns the byte spans of matching tokens in the first stretch of
+// text that has any (merged where they overlap, as the bigrams of one word
+// do). Analysing is the costly part, so it looks for the query's words
+// literally first and analyses a window around the first place they appear;
+// only when that finds nothing does it analyse the text chunk by chunk.
 func (h *highlighter) spans(text string) []span {
+	if sp := h.probeSpans(text); sp != nil {
+		return sp
+	}
+	return h.chunkSpans(text)
+}
+
+// probeWindow is how much text around a literal find is analysed; maxProbes
+// is how many finds are tried before analysing chunk by chunk.
+const (
+	probeWindow = 512
+	maxProbes   = 8
+)
+
+// probes are what the query's tokens look like in the text before analysis:
+// a Korean or Chinese token as it is, a Latin one by its first four letters
+// (stemming changes a word's end: librari finds library). Patterns have no
+// literal form.
+func (h *highlighter) probes() []string {
+	if len(h.patterns) > 0 {
+		return nil
+	}
+	var out []string
+	for t := range h.terms {
+		if r := []rune(t); len(r) > 4 && r[0] < 0x2E80 {
+			t = string(r[:4])
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func (h *highlighter) probeSpans(text string) []span {
+	probes := h.probes()
+	if len(probes) == 0 {
+		return nil
+	}
+	tries := 0
+	for from := 0; from < len(text) && tries < maxProbes; {
+		to := min(len(text), from+analyzeChunk)
+		lower := strings.ToLower(text[from:to])
+		at := -1
+		for _, p := range probes {
+			if i := strings.Index(lower, p); i >= 0 && (at < 0 || i < at) {
+				at = i
+			}
+		}
+		if at < 0 {
+			from = to
+			continue
+		}
+		tries++
+		at += from // lower case has the same offsets but for rare letters; a window absorbs it
+		start, end := max(0, at-probeWindow/4), min(len(text), at+probeWindow*3/4)
+		if start > 0 {
+			if i := strings.IndexByte(text[start:at], ' '); i >= 0 {
+				start += i + 1
+			}
+		}
+		for start < len(text) && !utf8.RuneStart(text[start]) {
+			start++
+		}
+		if end < len(text) {
+			if i := strings.LastIndexByte(text[at:end], ' '); i > 0 {
+				end = at + i
+			}
+			for end < len(text) && !utf8.RuneStart(text[end]) {
+				end++
+			}
+		}
+		if sp := h.analyzeSpans(text[start:end], start); len(sp) > 0 {
+			return sp
+		}
+		from = at + 1
+		for from < len(text) && !utf8.RuneStart(text[from]) {
+			from++
+		}
+	}
+	return nil
+}
+
+// analyzeSpans analyses one stretch of text (at offset base) for matches.
+func (h *highlighter) analyzeSpans(text string, base int) []span {
+	var out []span
+	for _, tok := range h.an.Analyze([]byte(text)) {
+		if !h.matches(string(tok.Term)) {
+			continue
+		}
+		s := span{base + tok.Start, base + tok.End}
+		if n := len(out); n > 0 && s.start <= out[n-1].end {
+			out[n-1].end = max(out[n-1].end, s.end)
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// chunkSpans analyses text chunk by chunk up to the first with a match.
+func (h *highlighter) chunkSpans(text string) []span {
 	for from := 0; from < len(text); {
 		to := min(len(text), from+analyzeChunk)
 		if to < len(text) {
@@ -149,19 +250,7 @@ func (h *highlighter) spans(text string) []span {
 				to = from + i
 			}
 		}
-		var out []span
-		for _, tok := range h.an.Analyze([]byte(text[from:to])) {
-			if !h.matches(string(tok.Term)) {
-				continue
-			}
-			s := span{from + tok.Start, from + tok.End}
-			if n := len(out); n > 0 && s.start <= out[n-1].end {
-				out[n-1].end = max(out[n-1].end, s.end)
-				continue
-			}
-			out = append(out, s)
-		}
-		if len(out) > 0 {
+		if out := h.analyzeSpans(text[from:to], from); len(out) > 0 {
 			return out
 		}
 		from = to
