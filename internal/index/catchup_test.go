@@ -2,12 +2,15 @@ package index
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"crawl/internal/archive"
 	"crawl/internal/page"
@@ -299,5 +302,40 @@ func TestRecrawlKeepsEveryCapture(t *testing.T) {
 	}
 	if hits, err := ix.Search(context.Background(), SearchRequest{Query: "flood"}); err != nil || len(hits) != 1 {
 		t.Errorf("flood: %+v (%v), want the URL once", hits, err)
+	}
+}
+
+// TestOtherSchemaIsRebuilt: an index.db of another version of crawl is
+// refused by readers and rebuilt from the WARC files by the next writer.
+func TestOtherSchemaIsRebuilt(t *testing.T) {
+	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
+	layout := archive.Layout{Root: t.TempDir()}
+	ix, err := Open(layout, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeExchanges(t, layout, ix, t0, [][2]string{{"http://s.test/", htmlPage("schema", "old version")}}, nil)
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(layout.IndexPath(), 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put([]byte("schema"), []byte("crawl-index-0")) })
+	db.Close()
+	if _, err := OpenReader(layout); !errors.Is(err, ErrSchema) {
+		t.Fatalf("reader of another schema: %v, want ErrSchema", err)
+	}
+	if err := CatchUp(context.Background(), layout, testOptions(), false, nil); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenReader(layout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if hits, err := r.Search(context.Background(), SearchRequest{Query: "version"}); err != nil || len(hits) != 1 {
+		t.Errorf("after the rebuild: %v %v", hits, err)
 	}
 }

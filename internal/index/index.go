@@ -26,6 +26,7 @@ var (
 	ErrLocked      = errors.New("index is locked by another crawl process and did not free in time")
 	ErrEmptyQuery  = errors.New("empty query")
 	ErrClosed      = errors.New("index closed")
+	ErrSchema      = errors.New("index written by another version of crawl")
 )
 
 // Options configure an Index. The zero value of every field means its
@@ -154,6 +155,10 @@ func Open(layout archive.Layout, opts Options) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := dropOtherSchema(layout, opts); err != nil {
+		lock.release()
+		return nil, err
+	}
 	ix, err := openAt(layout.IndexPath(), layout.SearchDir(), layout.WARCDir(), opts, false, true)
 	if err != nil {
 		lock.release()
@@ -173,6 +178,22 @@ func Open(layout archive.Layout, opts Options) (*Index, error) {
 
 // openAt opens an index at these paths; withSearch false leaves the
 // full-text index alone (CatchUp of index.db only).
+// dropOtherSchema removes an index written by another version of crawl:
+// it is derived from the WARC files, and the catch-up of the open that
+// follows rebuilds it from them. The caller holds the writer lock.
+func dropOtherSchema(layout archive.Layout, opts Options) error {
+	st := &store{path: layout.IndexPath(), lockTimeout: opts.LockTimeout}
+	err := st.view(func(*bolt.Tx) error { return nil })
+	if !errors.Is(err, ErrSchema) {
+		return nil // none, current, or a problem the open will report
+	}
+	opts.Logger.Warn("index: written by another version of crawl; rebuilding it from the WARC files", "err", err)
+	if err := os.Remove(layout.IndexPath()); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	return removeSearch(layout.SearchDir())
+}
+
 func openAt(dbPath, searchDir, warcDir string, opts Options, private, withSearch bool) (*Index, error) {
 	ix := &Index{
 		opts:      opts,

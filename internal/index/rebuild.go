@@ -180,6 +180,9 @@ func Behind(layout archive.Layout) (bool, error) {
 	if errors.Is(err, ErrEmpty) {
 		return len(files) > 0, nil
 	}
+	if errors.Is(err, ErrSchema) {
+		return true, nil // to be rebuilt
+	}
 	if err != nil {
 		return false, err
 	}
@@ -209,6 +212,10 @@ func CatchUp(ctx context.Context, layout archive.Layout, opts Options, search bo
 	opts = opts.withDefaults()
 	lock, err := lockWriter(layout.IndexPath()+".lock", 0)
 	if err != nil {
+		return err
+	}
+	if err := dropOtherSchema(layout, opts); err != nil {
+		lock.release()
 		return err
 	}
 	ix, err := openAt(layout.IndexPath(), layout.SearchDir(), layout.WARCDir(), opts, false, search)

@@ -33,7 +33,7 @@ var (
 )
 
 // schemaVersion is stored under meta/schema; a file with another version is
-// refused (reindex rebuilds it).
+// refused by readers (ErrSchema) and rebuilt by the next writer.
 const schemaVersion = "crawl-index-3"
 
 const sep = 0x00 // never occurs in host names or URLs
@@ -145,7 +145,7 @@ func (s *store) view(fn func(tx *bolt.Tx) error) error {
 			return ErrEmpty
 		}
 		if v := meta.Get([]byte("schema")); string(v) != schemaVersion {
-			return fmt.Errorf("index %s has schema %q, want %q: run crawl reindex", s.path, v, schemaVersion)
+			return fmt.Errorf("%w: %s has schema %q, want %q: run crawl reindex", ErrSchema, s.path, v, schemaVersion)
 		}
 		return fn(tx)
 	})
@@ -162,7 +162,7 @@ func ensureSchema(tx *bolt.Tx) error {
 	case v == nil:
 		return meta.Put([]byte("schema"), []byte(schemaVersion))
 	case string(v) != schemaVersion:
-		return fmt.Errorf("index has schema %q, want %q: run crawl reindex", v, schemaVersion)
+		return fmt.Errorf("%w: schema %q, want %q: run crawl reindex", ErrSchema, v, schemaVersion)
 	}
 	return nil
 }
