@@ -327,6 +327,7 @@ func TestOtherSchemaIsRebuilt(t *testing.T) {
 	if _, err := OpenReader(layout); !errors.Is(err, ErrSchema) {
 		t.Fatalf("reader of another schema: %v, want ErrSchema", err)
 	}
+	// A query of index.db rebuilds index.db; a search, the search index.
 	if err := CatchUp(context.Background(), layout, testOptions(), false, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -335,6 +336,12 @@ func TestOtherSchemaIsRebuilt(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
+	if caps, err := r.Captures(context.Background(), "s.test"); err != nil || len(caps) != 1 {
+		t.Errorf("captures after the rebuild: %v %v", caps, err)
+	}
+	if err := CatchUp(context.Background(), layout, testOptions(), true, nil); err != nil {
+		t.Fatal(err)
+	}
 	if hits, err := r.Search(context.Background(), SearchRequest{Query: "version"}); err != nil || len(hits) != 1 {
 		t.Errorf("after the rebuild: %v %v", hits, err)
 	}
