@@ -241,10 +241,13 @@ func BenchmarkSearch(b *testing.B) {
 	if err := w.Close(); err != nil {
 		b.Fatal(err)
 	}
+	if err := ix.FinishSearch(context.Background(), nil); err != nil {
+		b.Fatal(err)
+	}
 	if err := ix.Close(); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("records written (the crawl's side) in %s; Close (search index catching up) took %s more",
+	b.Logf("records written (the crawl's side) in %s; the search index took %s more to catch up",
 		crawled.Round(time.Millisecond), (time.Since(start) - crawled).Round(time.Millisecond))
 	elapsed := time.Since(start)
 	size := dirSize(layout.SearchDir())
