@@ -74,7 +74,7 @@ func BenchmarkHugeLinkPage(b *testing.B) {
 		out, err := cmd.CombinedOutput()
 		wall := time.Since(start)
 		if err != nil {
-			b.Fatalf("crawl: %v\n%s", err, tail(out, 2000))
+			b.Fatalf("crawl: %v\n%s", err, outputTail(out, 2000))
 		}
 		ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 		if ru == nil {
@@ -88,5 +88,3 @@ func BenchmarkHugeLinkPage(b *testing.B) {
 			served.Load(), hugeLinks, rssMB, wall.Round(time.Millisecond), cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
 	}
 }
-
-func tail(b []byte, n int) []byte { return b[max(0, len(b)-n):] }

@@ -25,3 +25,6 @@ func buildCrawl(tb testing.TB) string {
 	}
 	return bin
 }
+
+// outputTail is the last n bytes of a command's output, for a failure.
+func outputTail(b []byte, n int) []byte { return b[max(0, len(b)-n):] }

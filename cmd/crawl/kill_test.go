@@ -213,7 +213,7 @@ func TestKill9Resume(t *testing.T) {
 		ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
 		if !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
 			t.Fatalf("kill %d of %d (seed %d, at request %d): the crawl was not killed but ended (%v) after %d requests\n%s",
-				i+1, killCount, killSeed, target, err, k.count(), tail(out.Bytes(), 2000))
+				i+1, killCount, killSeed, target, err, k.count(), outputTail(out.Bytes(), 2000))
 		}
 		moment := "on arrival"
 		if after {
@@ -226,7 +226,7 @@ func TestKill9Resume(t *testing.T) {
 	// The last run finishes.
 	out, err := exec.Command(bin, args...).CombinedOutput()
 	if err != nil {
-		t.Fatalf("the run after %d kills: %v\n%s", killCount, err, tail(out, 2000))
+		t.Fatalf("the run after %d kills: %v\n%s", killCount, err, outputTail(out, 2000))
 	}
 	if open, _ := filepath.Glob(filepath.Join(dir, "warc", "*.open")); len(open) != 0 {
 		t.Fatalf("open WARC files after the last run: %v", open)
