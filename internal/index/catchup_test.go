@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blevesearch/bleve/v2"
 	bolt "go.etcd.io/bbolt"
 
 	"crawl/internal/archive"
@@ -344,5 +345,52 @@ func TestOtherSchemaIsRebuilt(t *testing.T) {
 	}
 	if hits, err := r.Search(context.Background(), SearchRequest{Query: "version"}); err != nil || len(hits) != 1 {
 		t.Errorf("after the rebuild: %v %v", hits, err)
+	}
+}
+
+// TestSearchCatchUpBesideWriter: while a crawl's writer holds index.db, a
+// query brings the search index up to date itself (without the writer
+// lock); the two take turns on the search index and no page is added twice.
+func TestSearchCatchUpBesideWriter(t *testing.T) {
+	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
+	layout := archive.Layout{Root: t.TempDir()}
+	opts := testOptions()
+	opts.SearchQueueBytes = 1
+	ix, err := Open(layout, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	var pairs [][2]string
+	for i := range 25 {
+		pairs = append(pairs, [2]string{fmt.Sprintf("http://w.test/%d", i), htmlPage(fmt.Sprintf("page %d", i), "신의주에서 together")})
+	}
+	ix.search.mu.Lock() // the crawl's search writer is busy
+	writeExchanges(t, layout, ix, t0, pairs, nil)
+	if err := ix.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := CatchUp(context.Background(), layout, testOptions(), true, nil); err != nil {
+		t.Fatalf("search catch-up beside a writer: %v", err)
+	}
+	r, err := OpenReaderOptions(layout, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hits, err := r.Search(context.Background(), SearchRequest{Query: "together", Limit: 100}); err != nil || len(hits) != 25 {
+		t.Errorf("after the catch-up: %d hits (%v), want 25", len(hits), err)
+	}
+	ix.search.mu.Unlock()
+	// The crawl's writer now takes its turn: nothing is added twice.
+	if err := ix.FinishSearch(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	var docs uint64
+	ix.search.withIndex(func(idx bleve.Index) error {
+		docs, err = idx.DocCount()
+		return err
+	})
+	if docs != 25 {
+		t.Errorf("%d documents, want 25", docs)
 	}
 }

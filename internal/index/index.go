@@ -226,6 +226,23 @@ func openAt(dbPath, searchDir, warcDir string, opts Options, private, withSearch
 	return ix, nil
 }
 
+// openSearchFollower opens the full-text index's writer alone, over an
+// index.db it only reads: for bringing the search index up to date
+// (CatchUp) beside a crawl that writes index.db, or with nobody writing.
+func openSearchFollower(layout archive.Layout, opts Options) *Index {
+	ix := &Index{
+		opts:    opts,
+		warcDir: layout.WARCDir(),
+		store:   &store{path: layout.IndexPath(), lockTimeout: opts.LockTimeout},
+		recent:  newRecentResponses(1),
+		done:    make(chan struct{}),
+	}
+	close(ix.done)
+	ix.search = newSearchWriter(ix, layout.SearchDir(), false)
+	go ix.search.run()
+	return ix
+}
+
 // Observe implements warc.Observer. It copies what the index needs from the
 // record and returns; it waits only when the queue is full.
 func (ix *Index) Observe(loc warc.Location, rec warc.Record) {
@@ -295,6 +312,9 @@ func (ix *Index) decoder() {
 // Flush applies everything observed so far and returns the first error of
 // a commit since Open.
 func (ix *Index) Flush() error {
+	if ix.jobs == nil {
+		return nil // a search follower writes no index.db
+	}
 	ix.closeMu.RLock()
 	if ix.closed {
 		ix.closeMu.RUnlock()
@@ -330,8 +350,10 @@ func (ix *Index) Close() error {
 		return nil
 	}
 	ix.closed = true
-	close(ix.jobs)
-	close(ix.work)
+	if ix.jobs != nil {
+		close(ix.jobs)
+		close(ix.work)
+	}
 	ix.closeMu.Unlock()
 	<-ix.done
 	err := ix.err()

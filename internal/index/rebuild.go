@@ -194,22 +194,43 @@ func Behind(layout archive.Layout) (bool, error) {
 	return false, nil
 }
 
-// CatchUp brings the index up to date with the archive's WARC files when no
-// crawl is writing them: index.db always (when Behind), and with search the
-// full-text index too, telling progress (bytes of records read back) how far
-// that is. While another process writes the archive it returns ErrLocked at
-// once: that writer keeps the index up to date itself.
+// CatchUp brings the index up to date with the archive's WARC files:
+// index.db when it is behind and no crawl is writing the archive (a crawl's
+// own writer keeps it up to date), and with search the full-text index too,
+// telling progress (bytes of records read back) how far that is. The
+// full-text part needs no writer lock: its checkpoint lives in the search
+// index and is read afresh each time the index is taken, so two processes
+// catching it up take turns without adding a page twice.
 func CatchUp(ctx context.Context, layout archive.Layout, opts Options, search bool, progress func(done, total int64)) error {
 	if files, err := listWARCs(layout.WARCDir()); err != nil || len(files) == 0 {
 		return err // nothing to index (and no index to create)
 	}
-	if !search {
-		behind, err := Behind(layout)
-		if err != nil || !behind {
+	opts = opts.withDefaults()
+	behind, err := Behind(layout)
+	if err != nil {
+		return err
+	}
+	if behind {
+		err := catchUpDB(ctx, layout, opts)
+		if errors.Is(err, ErrLocked) && search {
+			// A crawl is writing the archive and keeps index.db up
+			// to date; the full-text index may still be behind.
+			err = nil
+		}
+		if err != nil {
 			return err
 		}
 	}
-	opts = opts.withDefaults()
+	if !search {
+		return nil
+	}
+	ix := openSearchFollower(layout, opts)
+	err = ix.FinishSearch(ctx, progress)
+	return errors.Join(err, ix.Close())
+}
+
+// catchUpDB brings index.db up to date, if no other process writes it.
+func catchUpDB(ctx context.Context, layout archive.Layout, opts Options) error {
 	lock, err := lockWriter(layout.IndexPath()+".lock", 0)
 	if err != nil {
 		return err
@@ -218,15 +239,12 @@ func CatchUp(ctx context.Context, layout archive.Layout, opts Options, search bo
 		lock.release()
 		return err
 	}
-	ix, err := openAt(layout.IndexPath(), layout.SearchDir(), layout.WARCDir(), opts, false, search)
+	ix, err := openAt(layout.IndexPath(), layout.SearchDir(), layout.WARCDir(), opts, false, false)
 	if err != nil {
 		lock.release()
 		return err
 	}
 	ix.lock = lock
 	_, err = ix.catchUp(ctx)
-	if err == nil {
-		err = ix.FinishSearch(ctx, progress)
-	}
 	return errors.Join(err, ix.Close())
 }
