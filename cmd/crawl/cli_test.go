@@ -36,6 +36,7 @@ func TestUsageAndExitStatus(t *testing.T) {
 		{"unknown flag", []string{"hosts", "--frob"}, 2, "", "flag provided but not defined: -frob"},
 		{"bad duration", []string{"crawl", "--delay", "soon"}, 2, "", "invalid value \"soon\""},
 		{"discover needs a zone", []string{"discover", "--archive", archive}, 2, "", "name a ZONE or give --zone-file"},
+		{"offline needs a zone file", []string{"discover", "--archive", archive, "--offline", "kp."}, 2, "", "--offline reads zones from --zone-file only"},
 		{"hosts takes no arguments", []string{"hosts", "x", "--archive", archive}, 2, "", "hosts takes no arguments"},
 		{"captures needs one host", []string{"captures", "--archive", archive}, 2, "", "name exactly one HOST"},
 		{"empty archive is a failure", []string{"hosts", "--archive", archive}, 1, "", "crawl: "},

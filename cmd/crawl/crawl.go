@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"sort"
 	"strings"
@@ -97,8 +98,58 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 	}
 	if sum != nil {
 		printCrawlSummary(e, sum)
+		if cerr == nil {
+			cerr = nothingCrawled(sum, sites, cfg)
+		}
 	}
 	return cerr
+}
+
+// nothingCrawled is the failure of a run in which every site failed and
+// nothing was captured. A host with no address known is the usual cause
+// (named on the command line, never discovered): the error says what to do.
+// Each host's own error is in the archive ('crawl hosts').
+func nothingCrawled(sum *crawler.Summary, sites []crawler.Site, cfg *crawler.Config) error {
+	if sum.Pages > 0 || sum.Stopped || len(sum.Sites) == 0 {
+		return nil
+	}
+	for _, r := range sum.Sites {
+		if r.Skipped || r.Status != crawler.StatusFailed {
+			return nil
+		}
+	}
+	var unknown []string
+	for _, s := range sites {
+		for _, h := range s.Hosts {
+			if len(h.Addrs) == 0 && !reachable(h.Name, cfg) {
+				unknown = append(unknown, h.Name)
+			}
+		}
+	}
+	if len(unknown) == 0 {
+		return errors.New("nothing crawled: no host answered ('crawl hosts' shows each host's error)")
+	}
+	return fmt.Errorf("nothing crawled: no address known for %s: run 'crawl discover ZONE' for the zone it is in, "+
+		"or pass --connect-to HOST:PORT=ADDR:PORT (e.g. --connect-to %s:80=ADDR:80)", strings.Join(unknown, ", "), unknown[0])
+}
+
+// reachable reports whether the crawler has a way to a host that discovery
+// gave no address: a --connect-to override, or a --scope domain (whose
+// hosts the system resolver finds).
+func reachable(host string, cfg *crawler.Config) bool {
+	for _, ct := range cfg.ConnectTo {
+		from, _, _ := strings.Cut(ct, "=")
+		if h, _, err := net.SplitHostPort(from); err == nil && strings.EqualFold(strings.TrimSuffix(h, "."), host) {
+			return true
+		}
+	}
+	for _, d := range cfg.Scope {
+		d = strings.TrimSuffix(strings.ToLower(d), ".")
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return true
+		}
+	}
+	return false
 }
 
 func robotsPolicy(c *crawler.Config) string {

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -22,11 +24,18 @@ func discoverCommand() *command {
 		summary: "transfer zones (or read zone files) and list every host they name",
 		detail: `Looks up each ZONE's nameservers (or asks the --ns servers), transfers the zone
 over TCP (AXFR), and walks down its delegations: a child that refuses the transfer
-is asked directly for the addresses of its apex and of each --labels name. Zone
-files (RFC 1035 master files or saved 'dig AXFR' output) are read with --zone-file.
-The hosts, the transfer attempts and every DNS answer are written into the
-archive, so 'crawl crawl' and 'crawl hosts' use them. Exit status 1 when nothing
-was found.`,
+(most do; that is normal) is asked directly for the addresses of its apex and of
+each --labels name. Zone files are read with --zone-file: RFC 1035 master files,
+saved 'dig AXFR' output, or saved 'dig' answers (e.g. 'dig ANY' for many names);
+a zone a file holds is not transferred again. Reverse zones (in-addr.arpa) are
+never sites: their PTR records give addresses to the host names they point at,
+when those are under a zone being discovered. --offline touches no network at
+all: the files are the answer. The hosts, the transfer attempts and every DNS
+answer are written into the archive, so 'crawl crawl' and 'crawl hosts' use them.
+The summary on stderr counts records dropped, by reason, and the problems that
+need your attention (logged as WARN); with --json it is one JSON object. Exit
+status 1 when nothing was found, or when a zone file is missing, unreadable or no
+zone file at all.`,
 		run: runDiscover,
 	}
 }
@@ -48,11 +57,24 @@ func (e *env) discoverFlags() *discoverFlags {
 	e.fs.IntVar(&f.cfg.Depth, "depth", 3, "delegation `levels` followed below each zone")
 	e.fs.IntVar(&f.cfg.MaxZones, "max-zones", 10000, "zones visited at most in one run")
 	e.fs.IntVar(&f.cfg.MaxRecords, "max-records", 5_000_000, "records accepted at most from one transfer or zone file")
+	e.fs.IntVar(&f.cfg.MaxBadLines, "max-bad-lines", 20, "a zone file with this many bad lines before as many records is not a zone file; past it, bad lines are only counted")
 	e.fs.IntVar(&f.cfg.Concurrency, "dns-concurrency", 16, "zones worked on at once")
 	e.fs.DurationVar(&f.cfg.Timeout, "dns-timeout", 5*time.Second, "timeout of one DNS query (and of each message of a transfer)")
 	e.fs.DurationVar(&f.cfg.TransferTimeout, "transfer-timeout", 10*time.Minute, "cap on one whole zone transfer")
-	e.fs.BoolVar(&f.cfg.Offline, "offline", false, "with --zone-file: do not follow delegations over the network")
+	e.fs.BoolVar(&f.cfg.Offline, "offline", false, "with --zone-file: touch no network (no transfer, no query, no resolver); the files are the answer")
 	return f
+}
+
+// check rejects what can be known wrong before any work: --offline with
+// nothing to read, and zone files that cannot be read.
+func (f *discoverFlags) check(e *env, zones []string) error {
+	if len(zones) == 0 && len(f.zoneFiles) == 0 {
+		return usagef(e.cmd, "name a ZONE or give --zone-file")
+	}
+	if f.cfg.Offline && len(f.zoneFiles) == 0 {
+		return usagef(e.cmd, "--offline reads zones from --zone-file only: give one")
+	}
+	return discover.CheckZoneFiles(f.zoneFiles...)
 }
 
 // discovery is the outcome of one discover step.
@@ -79,6 +101,7 @@ func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zon
 	cfg.Nameservers = f.ns
 	cfg.Labels = splitList(f.labels)
 	cfg.ZoneDir = s.layout.ZoneDir()
+	cfg.ZoneFiles = f.zoneFiles
 	cfg.Logger = e.log
 	cfg.Stdin = os.Stdin
 
@@ -163,17 +186,10 @@ func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zon
 			strings.NewReader(body), int64(len(body))))
 	}
 
-	var err error
-	if len(f.zoneFiles) > 0 {
-		var sum discover.Summary
-		sum, err = discover.ReadZoneFiles(ctx, cfg, f.zoneFiles...)
-		d.summary = sum
-	}
-	if len(zones) > 0 && (err == nil || errors.Is(err, discover.ErrNothingFound)) {
-		var sum discover.Summary
-		sum, err = discover.Discover(ctx, cfg, zones...)
-		d.summary = mergeSummary(d.summary, sum)
-	}
+	// One run reads the files and discovers the zones named, so a zone a
+	// file holds is not transferred again, and --offline means no network.
+	sum, err := discover.Discover(ctx, cfg, zones...)
+	d.summary = sum
 	mu.Lock()
 	flush()
 	mu.Unlock()
@@ -208,8 +224,8 @@ func runDiscover(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(zones) == 0 && len(f.zoneFiles) == 0 {
-		return usagef(e.cmd, "name a ZONE or give --zone-file")
+	if err := f.check(e, zones); err != nil {
+		return err
 	}
 	s, err := openSession(e, w, "", false)
 	if err != nil {
@@ -228,7 +244,7 @@ func runDiscover(ctx context.Context, e *env, args []string) error {
 		derr = err
 	}
 	if d != nil {
-		fmt.Fprintln(e.stderr, describeDiscovery(d.summary))
+		printDiscoverySummary(e, d.summary)
 	}
 	return derr
 }
@@ -243,24 +259,35 @@ func splitList(s string) []string {
 	return out
 }
 
-func mergeSummary(a, b discover.Summary) discover.Summary {
-	roles := map[string]int{}
-	for _, m := range []map[string]int{a.Roles, b.Roles} {
-		for k, v := range m {
-			roles[k] += v
+// printDiscoverySummary prints the closing summary on stderr: a line for
+// people, or one JSON object with --json (stdout keeps only hosts).
+func printDiscoverySummary(e *env, s discover.Summary) {
+	if e.json {
+		b, err := json.Marshal(struct {
+			Discover discover.Summary `json:"discover"`
+		}{s})
+		if err == nil {
+			fmt.Fprintf(e.stderr, "%s\n", b)
 		}
+		return
 	}
-	return discover.Summary{
-		Zones: a.Zones + b.Zones, Transferred: a.Transferred + b.Transferred, Refused: a.Refused + b.Refused,
-		Probed: a.Probed + b.Probed, Lame: a.Lame + b.Lame, Files: a.Files + b.Files,
-		Attempts: a.Attempts + b.Attempts, Lookups: a.Lookups + b.Lookups, Hosts: a.Hosts + b.Hosts,
-		Roles: roles, Errors: a.Errors + b.Errors, Skipped: a.Skipped + b.Skipped,
-	}
+	fmt.Fprintln(e.stderr, describeDiscovery(s))
 }
 
+// describeDiscovery says what discovery did. A refused transfer that was
+// then probed is the normal case and is not a problem; problems are what
+// was logged as WARN.
 func describeDiscovery(s discover.Summary) string {
+	dropped := fmt.Sprintf("%d records dropped", s.Dropped)
+	if len(s.Drops) > 0 {
+		var parts []string
+		for _, reason := range slices.Sorted(maps.Keys(s.Drops)) {
+			parts = append(parts, fmt.Sprintf("%d %s", s.Drops[reason], reason))
+		}
+		dropped += " (" + strings.Join(parts, ", ") + ")"
+	}
 	return fmt.Sprintf("discover: %d zones (%d transferred, %d refused and probed, %d lame, %d from files), "+
-		"%d hosts (%d web, %d nameserver, %d mail, %d none), %d problems",
+		"%d hosts (%d web, %d nameserver, %d mail, %d none), %s, %d problems",
 		s.Zones, s.Transferred, s.Probed, s.Lame, s.Files,
-		s.Hosts, s.Roles["web"], s.Roles["nameserver"], s.Roles["mail"], s.Roles["none"], s.Errors)
+		s.Hosts, s.Roles["web"], s.Roles["nameserver"], s.Roles["mail"], s.Roles["none"], dropped, s.Errors)
 }

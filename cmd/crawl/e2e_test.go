@@ -317,4 +317,12 @@ func TestDemo(t *testing.T) {
 	if strings.Contains(stdout, "Captured: 0 responses") {
 		t.Errorf("demo captured nothing:\n%s", stdout)
 	}
+	// The world's leaves refuse transfers and are probed: the normal path,
+	// said plainly, logged at info level, and no problem.
+	if !strings.Contains(stderr, "discover: 35 zones (7 transferred, 28 refused and probed, 0 lame, 0 from files), 70 hosts (51 web, 10 nameserver, 0 mail, 9 none), 0 records dropped, 0 problems") {
+		t.Errorf("demo's discovery summary:\n%s", stderr)
+	}
+	if n := strings.Count(stderr, "level=WARN"); n > 0 || strings.Count(stderr, "level=INFO msg=\"transfer ") != 33 {
+		t.Errorf("%d warnings, and refused transfers not logged at info level:\n%s", n, stderr)
+	}
 }

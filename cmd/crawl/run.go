@@ -37,8 +37,8 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(zones) == 0 && len(df.zoneFiles) == 0 {
-		return usagef(e.cmd, "name a ZONE or give --zone-file")
+	if err := df.check(e, zones); err != nil {
+		return err
 	}
 	res, err := runMainJob(ctx, e, df, cfg, w, zones)
 	if res != nil && res.crawl != nil {
@@ -57,7 +57,7 @@ func runMainJob(ctx context.Context, e *env, df *discoverFlags, cfg *crawler.Con
 	res := &runResult{}
 	res.discovery, err = runDiscovery(ctx, e, s, df, zones, nil)
 	if res.discovery != nil {
-		fmt.Fprintln(e.stderr, describeDiscovery(res.discovery.summary))
+		printDiscoverySummary(e, res.discovery.summary)
 	}
 	if err != nil {
 		s.Close()

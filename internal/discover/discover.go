@@ -11,17 +11,20 @@ import (
 // Host is one name discovery found. Its JSON form is the line printed by
 // `crawl discover --json` and mirrored by archive.HostEntry.
 type Host struct {
-	Name      string   `json:"name"`      // lowercase A-labels, no trailing dot
-	Site      string   `json:"site"`      // nearest zone cut at or above Name
+	Name string `json:"name"` // lowercase A-labels, no trailing dot
+	// Site is the nearest zone cut at or above Name, or the domain its
+	// nameservers imply (kptc.kp for ns1.kptc.kp when the kp zone holds no
+	// cut there: a domain named only by its nameservers is still a domain).
+	Site      string   `json:"site"`
 	Role      string   `json:"role"`      // web, nameserver, mail, none
-	Delegated bool     `json:"delegated"` // Name is itself a zone cut (Name == Site)
+	Delegated bool     `json:"delegated"` // Name is a zone apex: a cut in its parent, or a zone transferred or read
 	Addrs     []string `json:"addrs"`     // sorted; empty when unknown (e.g. a CNAME out of zone)
 	// Zone is the zone whose data named the host. For the apex of a
 	// delegated child that is the parent zone (where the delegation was
 	// found); for a zone given on the command line or read from a file it
 	// is the zone itself.
 	Zone        string   `json:"zone"`
-	Source      string   `json:"source"`                // delegation, A, AAAA, CNAME, probe
+	Source      string   `json:"source"`                // delegation, A, AAAA, CNAME, NS, PTR, probe
 	Nameservers []string `json:"nameservers,omitempty"` // zone apexes only, sorted
 }
 
@@ -36,7 +39,21 @@ const (
 	SourceA          = "A"
 	SourceAAAA       = "AAAA"
 	SourceCNAME      = "CNAME"
+	SourceNS         = "NS"  // a domain implied by its nameservers' names
+	SourcePTR        = "PTR" // addresses from reverse zones (PTR records)
 	SourceProbe      = "probe"
+)
+
+// Reasons a record is dropped, the keys of Summary.Drops. Nothing else is
+// dropped: a record that gives no host (a TXT, an SRV) is read, not dropped.
+const (
+	DropBadLine     = "bad-line"         // a line that is no record (counted once per line)
+	DropOutsideZone = "outside-zone"     // its owner is outside the zone it came with, and outside every zone of the run
+	DropBadName     = "bad-name"         // a name that is neither ASCII nor valid IDNA
+	DropTooMany     = "over-max-records" // beyond Config.MaxRecords for its zone
+	DropNoZone      = "no-zone"          // too many records before anything said which zone they belong to
+	DropBadReverse  = "bad-reverse-name" // a PTR owner under in-addr.arpa or ip6.arpa that is no address
+	DropOutOfScope  = "ptr-out-of-scope" // a PTR target outside the zones being discovered
 )
 
 // Attempt is one zone transfer attempt against one server address.
@@ -94,6 +111,11 @@ var (
 	ErrOutsideZone      = errors.New("name outside the zone")
 	ErrNoServers        = errors.New("no nameserver address")
 	ErrBadLine          = errors.New("bad zone file line")
+	ErrBadName          = errors.New("bad name")
+	ErrBadReverseName   = errors.New("not a reverse address")
+	ErrNotZoneFile      = errors.New("not a zone file")
+	ErrZoneFile         = errors.New("zone file") // missing, unreadable, a directory: "zone file NAME: CAUSE"
+	ErrOffline          = errors.New("offline: no server is asked")
 	ErrNothingFound     = errors.New("no host found")
 )
 
@@ -118,6 +140,12 @@ type Config struct {
 	// MaxRecords caps the records of one transfer or one zone read from a
 	// file (default 5,000,000).
 	MaxRecords int
+	// MaxBadLines bounds bad lines per zone file (default 20): a file with
+	// this many bad lines before as many good records is not a zone file
+	// (a binary, a log) and is rejected whole with one ErrNotZoneFile error;
+	// in a file that is accepted, the first MaxBadLines problems are logged
+	// one by one and the rest only counted.
+	MaxBadLines int
 	// Concurrency caps the zones worked on at once (default 16).
 	Concurrency int
 	// Timeout is the per-query timeout and, for transfers, the per-message
@@ -128,8 +156,15 @@ type Config struct {
 	// ZoneDir is where each transferred zone is saved as ZONE_SERIAL.zone
 	// ("" = don't save).
 	ZoneDir string
-	// Offline stops ReadZoneFiles from following delegations found in the
-	// files over the network (default: follow). Discover ignores it.
+	// ZoneFiles are read before any server is asked: RFC 1035 master
+	// files, saved `dig AXFR` output, or saved `dig` answers (ANY queries
+	// and the like), "-" for Stdin. Every file is checked before any work;
+	// a zone they hold is not asked for again when also named to Discover.
+	ZoneFiles []string
+	// Offline means no network at all: no transfer, no query, no system
+	// resolver. Zones come from ZoneFiles only; their delegations are
+	// listed, not followed, and a zone named to Discover that no file holds
+	// is reported and skipped.
 	Offline bool
 	// Stdin is read for the zone file name "-" (default os.Stdin is NOT
 	// assumed: a nil Stdin makes "-" an error).
@@ -138,7 +173,10 @@ type Config struct {
 	// Nameservers is empty, and NS names no known server can answer. It is
 	// never used when Nameservers is set. Default net.DefaultResolver.
 	Resolver *net.Resolver
-	// Logger receives warnings about bad input (default: discard).
+	// Logger receives warnings (what needs the user's attention: bad
+	// input, dropped records, zones nothing could be learned from) and, at
+	// info level, the normal course of things such as refused transfers
+	// (default: discard).
 	Logger *slog.Logger
 
 	// Callbacks. They are never called concurrently with each other (the
@@ -169,6 +207,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxRecords <= 0 {
 		c.MaxRecords = 5_000_000
 	}
+	if c.MaxBadLines <= 0 {
+		c.MaxBadLines = 20
+	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = 16
 	}
@@ -188,18 +229,20 @@ func (c Config) withDefaults() Config {
 }
 
 // Summary counts what a run did. The command line sets its exit status
-// from it: Hosts == 0 means nothing was found.
+// from it: Hosts == 0 means nothing was found. Its JSON form is the summary
+// `crawl discover --json` prints.
 type Summary struct {
-	Zones       int            // zones worked on (transferred, read or probed)
-	Transferred int            // zones transferred
-	Refused     int            // zones no server would transfer
-	Probed      int            // zones whose hosts came from direct probes
-	Lame        int            // zones where no server answered authoritatively
-	Files       int            // zones read from files
-	Attempts    int            // transfer attempts
-	Lookups     int            // direct queries
-	Hosts       int            // hosts reported
-	Roles       map[string]int // hosts by role
-	Errors      int            // problems reported to the Logger (bad lines, broken transfers, …)
-	Skipped     int            // records skipped: outside the zone, over a limit, unparsable
+	Zones       int            `json:"zones"`       // zones worked on (transferred, read or probed)
+	Transferred int            `json:"transferred"` // zones transferred
+	Refused     int            `json:"refused"`     // zones no server would transfer
+	Probed      int            `json:"probed"`      // zones whose hosts came from direct probes (a refusal is normal)
+	Lame        int            `json:"lame"`        // zones where no server answered authoritatively
+	Files       int            `json:"files"`       // zones read from files
+	Attempts    int            `json:"attempts"`    // transfer attempts
+	Lookups     int            `json:"lookups"`     // direct queries
+	Hosts       int            `json:"hosts"`       // hosts reported
+	Roles       map[string]int `json:"roles"`       // hosts by role
+	Errors      int            `json:"problems"`    // warnings given to the Logger: what needs the user's attention
+	Dropped     int            `json:"dropped"`     // records (and bad lines) dropped, the sum of Drops
+	Drops       map[string]int `json:"drops"`       // dropped by reason (the Drop constants)
 }

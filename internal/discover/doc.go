@@ -3,7 +3,9 @@
 // Data flows in one direction:
 //
 //	zone name ──► nameserver addresses ──► AXFR over TCP (transfer.go)
-//	zone file ──► resilient master-file reader (zonefile.go)
+//	zone file ──► resilient reader (zonefile.go): master files, dig AXFR
+//	              output, and dig answers read by their structure (the
+//	              answer's SOA names its zone, whatever the record order)
 //	                      │ records, one at a time
 //	                      ▼
 //	              zoneData (zone.go): a compact table of owner names with
@@ -15,6 +17,8 @@
 //	                      │ when the zone is complete
 //	                      ▼
 //	              host rules: zone cuts, occluded data, roles ──► OnHost
+//	              (reverse zones give no host: their PTR records lend
+//	              addresses to names in scope, reverse.go)
 //	                      │ delegations
 //	                      ▼
 //	              child zones (walk.go): transfer, else direct probes
@@ -33,7 +37,19 @@
 // Host rules, in short: names are lowercase A-labels without the trailing
 // dot; a name's site is the nearest zone cut at or above it; names at or
 // below a cut are the child's business (the parent's copies are glue, used
-// only to reach the child's servers); roles are nameserver (an NS target),
+// only to reach the child's servers); a domain named only by its
+// nameservers (kptc.kp, for ns1.kptc.kp in kp with no cut at kptc.kp) is a
+// site too, visited like a delegation; roles are nameserver (an NS target),
 // mail (an MX target), web (addresses, or a CNAME to something that has
-// them) and none (a delegated domain with no web address).
+// them) and none (a delegated domain with no web address). Reverse zones
+// (in-addr.arpa, ip6.arpa) are never sites: a PTR target under a zone being
+// discovered gets the PTR's address when it has none of its own, or
+// becomes a host of its own (source PTR).
+//
+// Logging: a warning is what needs the user's attention (bad input, a
+// dropped record, a zone nothing could be learned from) and counts as a
+// problem in the Summary; a refused transfer that is then probed is the
+// normal course of things and is logged at info level. Every record
+// dropped is counted by reason (Summary.Drops). Offline, nothing touches
+// the network.
 package discover

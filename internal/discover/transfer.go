@@ -21,6 +21,7 @@ type transferResult struct {
 	file    string    // saved master file, "" if not saved
 	outcome string
 	err     error
+	drops   map[string]int // records dropped, by reason
 }
 
 // transfer asks one server for an AXFR of zone over TCP and streams the
@@ -64,6 +65,8 @@ func transfer(ctx context.Context, cfg *Config, zone, server string, warn func(e
 		tmp     *os.File
 		first   = true
 		closing bool
+		dropped int
+		drops   = map[string]int{}
 	)
 	defer func() {
 		if tmp != nil { // not renamed: drop the partial file
@@ -130,7 +133,12 @@ func transfer(ctx context.Context, cfg *Config, zone, server string, warn func(e
 				return brokenResult(zone, server, fmt.Errorf("more than %d records: %w", cfg.MaxRecords, ErrTooManyRecords))
 			}
 			if err := z.add(rr); err != nil {
-				warn(fmt.Errorf("transfer %s from %s: %w", display(zone), server, err))
+				// A server that sends names outside its zone is worth a
+				// warning, not a flood of them.
+				if dropped++; dropped <= cfg.MaxBadLines {
+					warn(fmt.Errorf("transfer %s from %s: %w", display(zone), server, err))
+				}
+				drops[dropReason(err)]++
 				continue
 			}
 			if out != nil {
@@ -140,7 +148,10 @@ func transfer(ctx context.Context, cfg *Config, zone, server string, warn func(e
 		}
 		first = false
 	}
-	res := transferResult{zone: z, outcome: OutcomeTransferred}
+	if dropped > cfg.MaxBadLines {
+		warn(fmt.Errorf("transfer %s from %s: %d more records dropped", display(zone), server, dropped-cfg.MaxBadLines))
+	}
+	res := transferResult{zone: z, outcome: OutcomeTransferred, drops: drops}
 	if tmp != nil {
 		// A failed save fails the attempt; the deferred calls free the zone
 		// and remove the temporary file.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
@@ -42,6 +43,8 @@ type run struct {
 	active   int
 	known    map[string][]string     // zone -> servers believed authoritative
 	resolved map[string][]netip.Addr // NS name -> addresses
+
+	ptr ptrs // PTR targets in scope; guarded by mu
 }
 
 func newRun(cfg Config) *run {
@@ -52,6 +55,8 @@ func newRun(cfg Config) *run {
 		resolved: map[string][]netip.Addr{},
 	}
 	r.sum.Roles = map[string]int{}
+	r.sum.Drops = map[string]int{}
+	r.ptr.scope = map[string]bool{}
 	r.cond = sync.NewCond(&r.zmu)
 	return r
 }
@@ -64,13 +69,31 @@ func (r *run) report(fn func(*Summary)) {
 	fn(&r.sum)
 }
 
+// warn reports what needs the user's attention; it counts as a problem.
 func (r *run) warn(err error) {
 	r.report(func(s *Summary) { s.Errors++ })
 	r.cfg.Logger.Warn(err.Error())
 }
 
+// info reports the normal course of things, such as a refused transfer.
+func (r *run) info(err error) {
+	r.cfg.Logger.Info(err.Error())
+}
+
+// drop counts records dropped for a reason.
+func (r *run) drop(reason string, n int) {
+	if n <= 0 {
+		return
+	}
+	r.report(func(s *Summary) {
+		s.Dropped += n
+		s.Drops[reason] += n
+	})
+}
+
 func (r *run) emit(h Host) {
 	r.report(func(s *Summary) {
+		r.ptr.match(&h)
 		s.Hosts++
 		s.Roles[h.Role]++
 		if r.cfg.OnHost != nil {
@@ -83,60 +106,102 @@ func (r *run) summary() Summary {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.sum
-	s.Roles = make(map[string]int, len(r.sum.Roles))
-	for k, v := range r.sum.Roles {
-		s.Roles[k] = v
-	}
+	s.Roles = maps.Clone(r.sum.Roles)
+	s.Drops = maps.Clone(r.sum.Drops)
 	return s
 }
 
-// Discover finds the hosts of the given zones by live transfers, following
-// delegations down to Config.Depth, and reports them through the
-// callbacks. It returns when every reachable zone was worked on or ctx
-// ended. The error is nil when at least one host was found, wraps
-// ErrNothingFound when none was, and reports bad arguments or ctx's end.
+// Discover finds the hosts of the given zones, reading Config.ZoneFiles
+// first and transferring the zones they do not hold, following delegations
+// down to Config.Depth, and reports them through the callbacks. With
+// Config.Offline it never touches the network. It returns when every
+// reachable zone was worked on or ctx ended. The error is nil when at least
+// one host was found and every file was a zone file; it wraps
+// ErrNothingFound when no host was found, ErrZoneFile (before any work)
+// when a file cannot be read, ErrNotZoneFile when one is no zone file, and
+// reports bad arguments or ctx's end.
 func Discover(ctx context.Context, cfg Config, zones ...string) (Summary, error) {
 	r := newRun(cfg)
-	if len(zones) == 0 {
-		return r.summary(), errors.New("discover: no zone given")
+	files := r.cfg.ZoneFiles
+	if len(zones) == 0 && len(files) == 0 {
+		return r.summary(), errors.New("discover: no zone and no zone file given")
 	}
-	if r.cfg.ZoneDir != "" {
-		if err := os.MkdirAll(r.cfg.ZoneDir, 0o755); err != nil {
-			return r.summary(), fmt.Errorf("discover: zone dir: %w", err)
-		}
+	// Every file is checked before any work: a mistyped name among many
+	// must not cost a run.
+	if err := CheckZoneFiles(files...); err != nil {
+		return r.summary(), fmt.Errorf("discover: %w", err)
 	}
-	var servers []string
-	for _, ns := range r.cfg.Nameservers {
-		addrs, err := r.serverAddrs(ctx, ns)
-		if err != nil {
-			return r.summary(), fmt.Errorf("discover: nameserver %q: %w", ns, err)
-		}
-		servers = append(servers, addrs...)
+	if slices.Contains(files, "-") && r.cfg.Stdin == nil {
+		return r.summary(), fmt.Errorf("discover: %w -: no standard input given", ErrZoneFile)
 	}
-	var jobs []job
+	var named []string
 	for _, z := range zones {
 		zone, err := canonicalZone(z)
 		if err != nil {
 			return r.summary(), fmt.Errorf("discover: %w", err)
 		}
-		if r.visited[zone] {
+		named = append(named, zone)
+		if !isReverseName(zone) {
+			r.ptr.scope[zone] = true
+		}
+	}
+	var servers []string
+	if !r.cfg.Offline {
+		if r.cfg.ZoneDir != "" {
+			if err := os.MkdirAll(r.cfg.ZoneDir, 0o755); err != nil {
+				return r.summary(), fmt.Errorf("discover: zone dir: %w", err)
+			}
+		}
+		for _, ns := range r.cfg.Nameservers {
+			addrs, err := r.serverAddrs(ctx, ns)
+			if err != nil {
+				return r.summary(), fmt.Errorf("discover: nameserver %q: %w", ns, err)
+			}
+			servers = append(servers, addrs...)
+		}
+	}
+	var fileErr error
+	if len(files) > 0 {
+		fileErr = r.readFiles(ctx, files)
+	}
+	var jobs []job
+	for _, zone := range named {
+		r.zmu.Lock()
+		seen := r.visited[zone]
+		r.zmu.Unlock()
+		switch {
+		case seen:
+			continue // given twice, or read from a file
+		case r.cfg.Offline:
+			r.warn(fmt.Errorf("zone %s: in no zone file, and %w", display(zone), ErrOffline))
 			continue
 		}
+		r.zmu.Lock()
 		r.visited[zone] = true
 		r.admitted++
 		if len(servers) > 0 {
 			r.known[zone] = servers
 		}
+		r.zmu.Unlock()
 		jobs = append(jobs, job{zone: zone, servers: servers})
 	}
 	r.work(ctx, jobs)
-	return r.finish(ctx)
+	// PTR targets no forward zone reported are hosts of their own.
+	var rest []Host
+	r.report(func(*Summary) { rest = r.ptr.rest() })
+	for _, h := range rest {
+		r.emit(h)
+	}
+	return r.finish(ctx, fileErr)
 }
 
-func (r *run) finish(ctx context.Context) (Summary, error) {
+func (r *run) finish(ctx context.Context, fileErr error) (Summary, error) {
 	s := r.summary()
 	if err := ctx.Err(); err != nil {
 		return s, fmt.Errorf("discover: %w", err)
+	}
+	if fileErr != nil {
+		return s, fmt.Errorf("discover: %w", fileErr)
 	}
 	if s.Hosts == 0 {
 		return s, fmt.Errorf("discover: %d zones: %w", s.Zones, ErrNothingFound)
@@ -242,22 +307,31 @@ func (r *run) follow(d delegation, offline bool) {
 		return // its own visit reports its apex
 	case offline || d.depth > r.cfg.Depth || r.admitted >= r.cfg.MaxZones:
 		r.zmu.Unlock()
-		r.emit(delegationHost(d))
+		if !isReverseName(d.zone) { // a reverse zone is never a site
+			r.emit(delegationHost(d))
+		}
 		return
 	}
 	r.visited[d.zone] = true
 	r.admitted++
-	r.queue = append(r.queue, job{zone: d.zone, del: &d})
+	// Only the queued copy goes to the heap: a TLD's million delegations
+	// listed offline stay on the stack.
+	queued := d
+	r.queue = append(r.queue, job{zone: d.zone, del: &queued})
 	r.cond.Signal()
 	r.zmu.Unlock()
 }
 
 func delegationHost(d delegation) Host {
-	return Host{
+	h := Host{
 		Name: display(d.zone), Site: display(d.zone), Role: RoleNone, Delegated: true,
 		Addrs: []string{}, Zone: display(d.parent), Source: SourceDelegation,
 		Nameservers: displayAll(d.nameservers),
 	}
+	if d.implied {
+		h.Delegated, h.Source = false, SourceNS
+	}
+	return h
 }
 
 // zone works on one zone: find its servers, try a transfer from each until
@@ -284,7 +358,7 @@ func (r *run) zone(ctx context.Context, j job) {
 	if len(servers) == 0 {
 		r.warn(fmt.Errorf("zone %s: %w", display(j.zone), ErrNoServers))
 		r.report(func(s *Summary) { s.Lame++ })
-		if j.del != nil {
+		if j.del != nil && !isReverseName(j.zone) {
 			r.emit(delegationHost(*j.del))
 		}
 		return
@@ -311,7 +385,15 @@ func (r *run) zone(ctx context.Context, j job) {
 		a := Attempt{Zone: display(j.zone), Server: srv, Outcome: res.outcome, Duration: time.Since(start), Time: start}
 		if res.err != nil {
 			a.Error = res.err.Error()
-			r.warn(res.err)
+			// A failed attempt is the normal course of things (most
+			// servers refuse, some are down): the zone is then asked
+			// directly, and only a zone nothing is learned from is a
+			// problem. A transfer cut by the user's own limit is one.
+			if errors.Is(res.err, ErrTooManyRecords) {
+				r.warn(res.err)
+			} else {
+				r.info(res.err)
+			}
 		}
 		if res.zone != nil {
 			a.Serial, a.Records = res.zone.serial, res.zone.records
@@ -328,7 +410,10 @@ func (r *run) zone(ctx context.Context, j job) {
 		t := Transfer{Zone: a.Zone, Server: srv, Serial: res.zone.serial, Records: res.zone.records, File: res.file, Time: start}
 		r.report(func(s *Summary) {
 			s.Transferred++
-			s.Skipped += res.zone.outside
+			for reason, n := range res.drops {
+				s.Dropped += n
+				s.Drops[reason] += n
+			}
 			if r.cfg.OnTransfer != nil {
 				r.cfg.OnTransfer(t)
 			}
@@ -337,6 +422,17 @@ func (r *run) zone(ctx context.Context, j job) {
 		return
 	}
 	r.report(func(s *Summary) { s.Refused++ })
+	if isReverseName(j.zone) {
+		// Nothing to probe: a reverse zone's names are addresses. One the
+		// user named is worth a warning; one found by delegation is not.
+		err := fmt.Errorf("reverse zone %s: no transfer, so its PTR records stay unknown", display(j.zone))
+		if j.del == nil {
+			r.warn(err)
+		} else {
+			r.info(err)
+		}
+		return
+	}
 	r.probe(ctx, j, servers, nsNames)
 }
 
@@ -361,13 +457,28 @@ func (r *run) answersFor(ctx context.Context, server, zone string) bool {
 }
 
 // zoneHosts reports a complete zone's hosts and follows its delegations.
+// A reverse zone reports no host: its PTR targets in scope are noted, to
+// lend their addresses to the hosts of the forward zones.
 func (r *run) zoneHosts(z *zoneData, j job, nsNames []string, depth int, offline bool) {
 	z.markCuts()
-	opt := hostOptions{apexNS: nsNames, extraNS: nsNames}
-	if j.del != nil {
-		opt.apexZone = j.del.parent
+	if isReverseName(z.apex) {
+		zone := display(z.apex)
+		r.report(func(s *Summary) {
+			z.eachPTR(func(a netip.Addr, target string) {
+				if !r.ptr.add(target, a, zone) {
+					s.Dropped++
+					s.Drops[DropOutOfScope]++
+				}
+			})
+		})
+	} else {
+		opt := hostOptions{apexNS: nsNames, extraNS: nsNames}
+		if j.del != nil {
+			opt.apexZone = j.del.parent
+			opt.skip = j.del.reported
+		}
+		z.hosts(opt, r.emit)
 	}
-	z.hosts(opt, r.emit)
 	z.delegations(depth+1, func(d delegation) { r.follow(d, offline) })
 	z.free()
 }
@@ -415,7 +526,7 @@ func (r *run) probe(ctx context.Context, j job, servers, nsNames []string) {
 		return h
 	}
 	h := host(j.zone, apex)
-	h.Delegated = true
+	h.Delegated = j.del == nil || !j.del.implied
 	h.Nameservers = displayAll(nsNames)
 	if j.del != nil {
 		h.Zone = display(j.del.parent)
@@ -425,6 +536,9 @@ func (r *run) probe(ctx context.Context, j job, servers, nsNames []string) {
 		name := dns.CanonicalName(label + "." + j.zone)
 		if j.zone == "." {
 			name = dns.CanonicalName(label)
+		}
+		if j.del != nil && slices.Contains(j.del.reported, name) {
+			continue // the parent's data already gave it
 		}
 		p, err := a.probe(ctx, name)
 		if err != nil {
@@ -492,15 +606,17 @@ func (r *run) resolveName(ctx context.Context, name string, budget int) []netip.
 	case zone != "":
 		out = r.iterate(ctx, name, zone, servers, budget)
 	case len(r.cfg.Nameservers) == 0:
+		// A nameserver that resolves nowhere is common in a national zone;
+		// the zone it serves is reported if it is left without servers.
 		ips, err := r.cfg.Resolver.LookupNetIP(ctx, "ip", name)
 		if err != nil {
-			r.warn(fmt.Errorf("resolve nameserver %s: %w", display(name), err))
+			r.info(fmt.Errorf("resolve nameserver %s: %w", display(name), err))
 		}
 		for _, ip := range ips {
 			out = append(out, ip.Unmap())
 		}
 	default:
-		r.warn(fmt.Errorf("resolve nameserver %s: no known zone encloses it: %w", display(name), ErrNoServers))
+		r.info(fmt.Errorf("resolve nameserver %s: no known zone encloses it: %w", display(name), ErrNoServers))
 	}
 	r.zmu.Lock()
 	r.resolved[name] = out

@@ -2,6 +2,7 @@ package discover
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -25,6 +26,8 @@ const (
 	flagCut                            // NS owner other than the apex: a delegation
 	flagOccluded                       // at or below a cut (set by cuts())
 	flagHasV4
+	flagOwner   // owner of some record
+	flagImplied // a domain named only by the nameservers below it (set by markCuts)
 )
 
 const (
@@ -68,13 +71,28 @@ type zoneData struct {
 	addrs bigSlice[addrNode]
 	ns    bigSlice[nsNode]
 
-	outside int // records skipped because their owner is outside the zone
+	apexLabels int
+	// PTR records of a reverse zone: the address each owner name stands
+	// for, and the target, interned in a table of its own (targets are
+	// names of other zones, never hosts of this one).
+	ptrs     bigSlice[ptrNode]
+	ptrNames nameTable
+	// reported lists, per implied domain, the names hosts() reported below
+	// it, so that the domain's own visit does not report them again.
+	reported map[uint32][]string
+}
+
+type ptrNode struct {
+	addr   [16]byte
+	target uint32
 }
 
 func newZoneData(apex string) *zoneData {
 	m := &mappings{}
 	z := &zoneData{apex: dns.CanonicalName(apex), maps: m, names: newNameTable(m),
-		ent: bigSlice[nameEntry]{m: m}, addrs: bigSlice[addrNode]{m: m}, ns: bigSlice[nsNode]{m: m}}
+		ent: bigSlice[nameEntry]{m: m}, addrs: bigSlice[addrNode]{m: m}, ns: bigSlice[nsNode]{m: m},
+		ptrs: bigSlice[ptrNode]{m: m}}
+	z.apexLabels = dns.CountLabel(z.apex)
 	guardMappings(z, m)
 	return z
 }
@@ -83,8 +101,8 @@ func newZoneData(apex string) *zoneData {
 // afterwards.
 func (z *zoneData) free() {
 	z.maps.releaseAll()
-	z.names = nameTable{}
-	z.ent, z.addrs, z.ns = bigSlice[nameEntry]{}, bigSlice[addrNode]{}, bigSlice[nsNode]{}
+	z.names, z.ptrNames = nameTable{}, nameTable{}
+	z.ent, z.addrs, z.ns, z.ptrs = bigSlice[nameEntry]{}, bigSlice[addrNode]{}, bigSlice[nsNode]{}, bigSlice[ptrNode]{}
 }
 
 func (z *zoneData) id(name string) uint32 {
@@ -123,18 +141,34 @@ func isSubdomain(apex, name string) bool {
 }
 
 // add takes one record into the zone. It returns ErrOutsideZone for a
-// record whose owner is not in the zone; the caller reports and goes on.
+// record whose owner is not in the zone, ErrBadName for a name that is no
+// domain name, and ErrBadReverseName for a reverse-zone PTR whose owner is
+// no address; the caller reports, counts and goes on.
 func (z *zoneData) add(rr dns.RR) error {
+	owner, err := canonicalName(rr.Header().Name)
+	return z.addNamed(rr, owner, err)
+}
+
+// addNamed is add with the owner already made canonical (or the error of
+// doing so): the zone-file reader needs it first to route the record.
+func (z *zoneData) addNamed(rr dns.RR, owner string, err error) error {
 	h := rr.Header()
-	owner, err := canonicalName(h.Name)
 	if err != nil {
-		return fmt.Errorf("%s %s in zone %s: %w", h.Name, dns.TypeToString[h.Rrtype], display(z.apex), err)
+		return fmt.Errorf("%s %s in zone %s: %w: %w", h.Name, dns.TypeToString[h.Rrtype], display(z.apex), ErrBadName, err)
 	}
 	if !z.inZone(owner) {
-		z.outside++
 		return fmt.Errorf("%s %s in zone %s: %w", strings.TrimSuffix(owner, "."), dns.TypeToString[h.Rrtype], display(z.apex), ErrOutsideZone)
 	}
+	if ptr, ok := rr.(*dns.PTR); ok && isReverseName(owner) {
+		// Reverse owners are not interned: a reverse zone's names are
+		// addresses, never hosts.
+		return z.addPTR(owner, ptr)
+	}
 	z.records++
+	// Every owner is interned, so that a name with records of any type is
+	// known to exist (a domain with only a TXT is not empty).
+	oid := z.id(owner)
+	z.ent.s[oid].flags |= flagOwner
 	switch rr := rr.(type) {
 	case *dns.SOA:
 		if owner == z.apex && !z.hasSOA {
@@ -142,14 +176,14 @@ func (z *zoneData) add(rr dns.RR) error {
 		}
 	case *dns.A, *dns.AAAA:
 		if a, ok := rrAddr(rr); ok {
-			z.addAddr(z.id(owner), a)
+			z.addAddr(oid, a)
 		}
 	case *dns.CNAME:
-		id := z.id(owner)
+		id := oid
 		z.ent.s[id].flags |= flagCNAME
 		target, err := canonicalName(rr.Target)
 		if err != nil {
-			return fmt.Errorf("%s CNAME: %w", display(owner), err)
+			return fmt.Errorf("%s CNAME: %w: %w", display(owner), ErrBadName, err)
 		}
 		if z.cname == nil {
 			z.cname = map[uint32]uint32{}
@@ -162,9 +196,9 @@ func (z *zoneData) add(rr dns.RR) error {
 	case *dns.NS:
 		target, err := canonicalName(rr.Ns)
 		if err != nil {
-			return fmt.Errorf("%s NS: %w", display(owner), err)
+			return fmt.Errorf("%s NS: %w: %w", display(owner), ErrBadName, err)
 		}
-		id := z.id(owner)
+		id := oid
 		t := z.id(target)
 		e := &z.ent.s[t]
 		e.flags |= flagNSTarget
@@ -186,6 +220,45 @@ func (z *zoneData) add(rr dns.RR) error {
 		}
 	}
 	return nil
+}
+
+// dropReason is the Drop constant for an error of add.
+func dropReason(err error) string {
+	switch {
+	case errors.Is(err, ErrOutsideZone):
+		return DropOutsideZone
+	case errors.Is(err, ErrBadReverseName):
+		return DropBadReverse
+	}
+	return DropBadName
+}
+
+// addPTR keeps a reverse-zone PTR as the address its owner stands for and
+// its target.
+func (z *zoneData) addPTR(owner string, ptr *dns.PTR) error {
+	a, ok := reverseAddr(owner)
+	if !ok {
+		return fmt.Errorf("%s PTR: %w", display(owner), ErrBadReverseName)
+	}
+	target, err := canonicalName(ptr.Ptr)
+	if err != nil {
+		return fmt.Errorf("%s PTR: %w: %w", display(owner), ErrBadName, err)
+	}
+	z.records++
+	if z.ptrNames.slots.s == nil {
+		z.ptrNames = newNameTable(z.maps)
+	}
+	t, _ := z.ptrNames.intern(target)
+	z.ptrs.push(ptrNode{addr: a.As16(), target: t})
+	return nil
+}
+
+// eachPTR calls fn with every PTR of the zone: the address and the target
+// (a canonical FQDN).
+func (z *zoneData) eachPTR(fn func(netip.Addr, string)) {
+	for _, p := range z.ptrs.s {
+		fn(netip.AddrFrom16(p.addr).Unmap(), z.ptrNames.str(p.target))
+	}
 }
 
 // addAddr records an address (unmapped, as rrAddr returns it) at a name.
@@ -263,6 +336,59 @@ func (z *zoneData) markCuts() {
 			e.flags |= flagOccluded
 		}
 	}
+	// A domain named only by its nameservers (kptc.kp, when the kp zone
+	// holds ns1.kptc.kp as an NS target but nothing at kptc.kp and no cut
+	// there) is a domain all the same: it is listed as a site and visited
+	// like a delegation. Only names one label below the apex qualify: the
+	// zone is their registry.
+	for id, n := 0, len(z.ent.s); id < n; id++ {
+		e := z.ent.s[id]
+		if e.flags&flagNSTarget == 0 || e.flags&(flagOutside|flagOccluded|flagCut) != 0 {
+			continue
+		}
+		name := z.names.bytes(uint32(id))
+		off := z.domainOffset(name)
+		if off <= 0 {
+			continue
+		}
+		did, ok := z.names.lookupBytes(name[off:])
+		if ok && z.ent.s[did].flags&(flagOwner|flagCut|flagImplied) != 0 {
+			continue
+		}
+		if !ok {
+			did = z.id(string(name[off:])) // copies: interning may move the arena
+		}
+		z.ent.s[did].flags |= flagImplied
+	}
+}
+
+// domainOffset returns the offset in name of its ancestor one label below
+// the apex (kptc.kp. in ns1.kptc.kp. for the zone kp.), or -1 when name is
+// the apex or that ancestor itself.
+func (z *zoneData) domainOffset(name []byte) int {
+	labels := 0
+	for off := 0; off >= 0 && off < len(name) && !(len(name) == 1 && name[0] == '.'); off = parentOf(name, off) {
+		labels++
+	}
+	skip := labels - z.apexLabels - 1
+	if skip <= 0 {
+		return -1
+	}
+	off := 0
+	for ; skip > 0 && off >= 0; skip-- {
+		off = parentOf(name, off)
+	}
+	return off
+}
+
+// impliedDomain returns the id of the implied domain name belongs to.
+func (z *zoneData) impliedDomain(name []byte) (uint32, bool) {
+	off := z.domainOffset(name)
+	if off <= 0 {
+		return 0, false
+	}
+	did, ok := z.names.lookupBytes(name[off:])
+	return did, ok && z.ent.s[did].flags&flagImplied != 0
 }
 
 // cutAtOrAbove reports whether name[off:] or one of its ancestors below the
@@ -285,10 +411,16 @@ type delegation struct {
 	addrs       []netip.Addr
 	unresolved  []string // NS names the parent holds no address for
 	depth       int
+	// implied: no cut in the parent, a domain named only by its
+	// nameservers; reported lists the names the parent already reported
+	// below it (canonical FQDNs).
+	implied  bool
+	reported []string
 }
 
-// delegations calls fn for each of the zone's cuts in name order, with
-// the addresses the parent holds for their nameservers. Only addresses
+// delegations calls fn for each of the zone's cuts, and each domain its
+// nameservers imply, in name order, with the addresses the parent holds for
+// their nameservers. Only addresses
 // inside the parent zone are here at all (a zone's data never holds names
 // outside it), which is the in-bailiwick rule: glue for a name outside the
 // parent is never trusted and the name is resolved instead. One delegation
@@ -301,9 +433,30 @@ func (z *zoneData) delegations(depth int, fn func(delegation)) {
 			cuts = append(cuts, uint32(id))
 		}
 	}
+	// Domains implied by their nameservers are followed like delegations;
+	// their nameservers are the NS targets below them.
+	servers := map[uint32][]string{}
+	for id := range z.ent.s {
+		e := z.ent.s[id]
+		if e.flags&flagImplied != 0 {
+			cuts = append(cuts, uint32(id))
+		}
+		if e.flags&flagNSTarget == 0 || e.flags&(flagOutside|flagOccluded|flagCut) != 0 {
+			continue
+		}
+		if did, ok := z.impliedDomain(z.names.bytes(uint32(id))); ok {
+			servers[did] = append(servers[did], z.names.str(uint32(id)))
+		}
+	}
 	z.sortIDs(cuts)
 	for _, id := range cuts {
-		d := delegation{zone: z.names.str(id), parent: z.apex, nameservers: z.nsOf(id), depth: depth}
+		d := delegation{zone: z.names.str(id), parent: z.apex, depth: depth}
+		if z.ent.s[id].flags&flagImplied != 0 {
+			d.implied, d.nameservers, d.reported = true, servers[id], z.reported[id]
+			slices.Sort(d.nameservers)
+		} else {
+			d.nameservers = z.nsOf(id)
+		}
 		for _, ns := range d.nameservers {
 			if as := z.lookupAddrs(ns); len(as) > 0 {
 				d.addrs = append(d.addrs, as...)
@@ -331,6 +484,7 @@ type hostOptions struct {
 	apexZone string // Zone field of the apex host (the parent for a child)
 	apexNS   []string
 	extraNS  []string // NS names to treat as nameserver targets (the delegation's)
+	skip     []string // names already reported by the parent (canonical FQDNs)
 }
 
 // hosts applies the host rules to the zone's own (not occluded) names and
@@ -364,8 +518,18 @@ func (z *zoneData) hosts(opt hostOptions, emit func(Host)) {
 	site := display(z.apex)
 	for _, id := range ids {
 		name := z.names.str(id)
+		if slices.Contains(opt.skip, name) {
+			continue
+		}
 		e := z.ent.s[id]
 		h := Host{Name: display(name), Site: site, Zone: site, Addrs: []string{}}
+		if did, ok := z.impliedDomain(z.names.bytes(id)); ok {
+			h.Site = display(z.names.str(did))
+			if z.reported == nil {
+				z.reported = map[uint32][]string{}
+			}
+			z.reported[did] = append(z.reported[did], name)
+		}
 		addrs, web := z.resolve(id)
 		for _, a := range addrs {
 			h.Addrs = append(h.Addrs, a.String())
