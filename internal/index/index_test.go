@@ -511,19 +511,3 @@ func TestInterimResponses(t *testing.T) {
 		t.Errorf("headlines %+v (%v), want the final page's title and h1", heads, err)
 	}
 }
-
-func TestSkipInterim(t *testing.T) {
-	final := "HTTP/1.1 200 OK\r\n\r\nbody"
-	for in, want := range map[string]string{
-		final:                                   final,
-		"HTTP/1.1 100 Continue\r\n\r\n" + final: final,
-		"HTTP/1.1 103 Hints\nLink: <x>\n\n" + final:         final,
-		"HTTP/1.1 101 Switching Protocols\r\n\r\nraw bytes": "HTTP/1.1 101 Switching Protocols\r\n\r\nraw bytes",
-		"HTTP/1.1 100 Continue\r\n":                         "HTTP/1.1 100 Continue\r\n", // cut off: nothing to skip to
-		"not http":                                          "not http",
-	} {
-		if got := string(skipInterim([]byte(in))); got != want {
-			t.Errorf("skipInterim(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
