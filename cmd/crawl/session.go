@@ -3,10 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
-	"time"
 
 	"crawl/internal/archive"
 	"crawl/internal/crawler"
@@ -113,20 +110,4 @@ func (s *session) closeIndexAndState() error {
 // Close closes the WARC file first, then flushes the index.
 func (s *session) Close() error {
 	return errors.Join(s.writer.Close(), s.closeIndexAndState())
-}
-
-// writeMetadata writes one of crawl's own JSON metadata records.
-func (s *session) writeMetadata(uri string, date time.Time, v any) error {
-	_, err := s.writer.WriteMetadata(uri, date, archive.ContentType, archive.Encode(v))
-	return err
-}
-
-// writeDNS archives a DNS exchange as a resource record with a dns: URI.
-func (s *session) writeDNS(uri, server string, date time.Time, body io.ReaderAt, size int64) error {
-	ip, _, err := net.SplitHostPort(server)
-	if err != nil {
-		ip = server // a bare address
-	}
-	_, err = s.writer.WriteResource(uri, ip, date, "text/dns", io.NewSectionReader(body, 0, size))
-	return err
 }

@@ -98,8 +98,8 @@ func (c *Crawler) archive(sc *siteCrawl, u *url.URL, host string, f *fetched) er
 	}
 	c.stats.errors.Add(1)
 	fe := archive.FetchError{URL: u.String(), Host: host, Error: f.err.Error(), Time: now}
-	if _, err := c.cfg.Writer.WriteMetadata(u.String(), now, archive.ContentType, archive.Encode(fe)); err != nil {
-		return fmt.Errorf("archive fetch error of %s: %w", u, err)
+	if err := archive.WriteFetchError(c.cfg.Writer, fe); err != nil {
+		return err
 	}
 	c.log.Debug("fetch failed", "url", u.String(), "err", f.err)
 	return nil
