@@ -47,12 +47,8 @@ func openSession(e *env, o *warcOptions, robots string, withState bool) (*sessio
 	if err := s.layout.Create(); err != nil {
 		return nil, err
 	}
-	mended, err := warc.Mend(s.layout.WARCDir())
-	if err != nil {
-		return nil, fmt.Errorf("repair WARC files left open: %w", err)
-	}
-	for _, m := range mended {
-		e.log.Warn("repaired a WARC file left open by an interrupted run", "report", fmt.Sprintf("%+v", m))
+	if err := mendWARCs(e, s.layout); err != nil {
+		return nil, err
 	}
 	// A quarter of the index's default queue: decoded batches of discovered
 	// hosts weigh several times their raw bytes, and a zone of a million
@@ -94,6 +90,18 @@ func openSession(e *env, o *warcOptions, robots string, withState bool) (*sessio
 		return nil, err
 	}
 	return s, nil
+}
+
+// mendWARCs repairs the WARC files an interrupted run left open.
+func mendWARCs(e *env, l archive.Layout) error {
+	mended, err := warc.Mend(l.WARCDir())
+	if err != nil {
+		return fmt.Errorf("repair WARC files left open: %w", err)
+	}
+	for _, m := range mended {
+		e.log.Warn("repaired a WARC file left open by an interrupted run", "report", fmt.Sprintf("%+v", m))
+	}
+	return nil
 }
 
 func (s *session) closeIndexAndState() error {

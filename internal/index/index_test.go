@@ -297,7 +297,7 @@ func TestCaptureLocations(t *testing.T) {
 func TestObserveTwice(t *testing.T) {
 	layout, ix := liveArchive(t)
 	before := dump(t, ix)
-	files, _ := warcFiles(layout.WARCDir())
+	files, _ := warc.Files(layout.WARCDir())
 	for _, f := range files {
 		if err := warc.ReadFile(f, func(rec warc.Record, loc warc.Location) error {
 			ix.Observe(loc, rec)
@@ -404,7 +404,7 @@ func TestRebuildCorruptFile(t *testing.T) {
 	if err := ix.Close(); err != nil {
 		t.Fatal(err)
 	}
-	files, _ := warcFiles(layout.WARCDir())
+	files, _ := warc.Files(layout.WARCDir())
 	f, err := os.OpenFile(files[0], os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 
 	"github.com/blevesearch/bleve/v2"
 
@@ -39,7 +37,7 @@ func Rebuild(ctx context.Context, layout archive.Layout, opts Options) (RebuildS
 	opts = opts.withDefaults()
 	opts.NoSync = true // the result is fsynced once at the end
 	var stats RebuildStats
-	files, err := warcFiles(layout.WARCDir())
+	files, err := warc.Files(layout.WARCDir())
 	if err != nil {
 		return stats, err
 	}
@@ -122,28 +120,6 @@ func Rebuild(ctx context.Context, layout archive.Layout, opts Options) (RebuildS
 		return stats, fmt.Errorf("rebuild: install index: %w", err)
 	}
 	return stats, errors.Join(fileErrs...)
-}
-
-// warcFiles lists the WARC files of a folder in name order (names start
-// with a timestamp, so this is write order). Files still being written
-// (.open) are included: their records are as valid as the others.
-func warcFiles(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("rebuild: %w", err)
-	}
-	var files []string
-	for _, e := range ents {
-		name := strings.TrimSuffix(e.Name(), ".open")
-		if e.Type().IsRegular() && (strings.HasSuffix(name, ".warc.gz") || strings.HasSuffix(name, ".warc")) {
-			files = append(files, filepath.Join(dir, e.Name()))
-		}
-	}
-	sort.Strings(files)
-	return files, nil
 }
 
 func syncFile(path string) error {
