@@ -9,15 +9,17 @@ import (
 	"crawl/internal/crawler"
 	"crawl/internal/index"
 	"crawl/internal/warc"
+	"crawl/internal/warc/payloads"
 )
 
 // session is an archive opened for writing: the WARC writer, with the index
 // as its observer so that everything written is indexed as it lands.
 type session struct {
-	layout archive.Layout
-	index  *index.Index
-	state  *crawler.State // nil unless opened for a crawl
-	writer *warc.Writer
+	layout   archive.Layout
+	index    *index.Index
+	state    *crawler.State  // nil unless opened for a crawl
+	payloads *payloads.Store // the writer's payload digests; nil unless opened for a crawl
+	writer   *warc.Writer
 }
 
 // warcOptions are the WARC flags shared by discover, crawl and run.
@@ -40,8 +42,8 @@ func (e *env) warcFlags() *warcOptions {
 }
 
 // openSession opens the archive for writing. withState also opens the
-// crawler's state, whose payload digests let the writer make revisit records
-// across crawls of the same archive.
+// crawler's state and the writer's payload digests, which let it make
+// revisit records across crawls of the same archive.
 func openSession(e *env, o *warcOptions, robots string, withState bool) (*session, error) {
 	s := &session{layout: archive.Layout{Root: e.archive}}
 	if err := s.layout.Create(); err != nil {
@@ -66,7 +68,19 @@ func openSession(e *env, o *warcOptions, robots string, withState bool) (*sessio
 			return nil, err
 		}
 		s.state = st
-		dedupe = st.Payloads()
+		pl, err := payloads.Open(s.layout.PayloadsPath())
+		if err != nil {
+			s.closeIndexAndState()
+			return nil, err
+		}
+		s.payloads = pl
+		// An archive crawled before the digests moved out of the crawler's
+		// state keeps them: they move over once.
+		if err := st.MovePayloads(pl.Import); err != nil {
+			s.closeIndexAndState()
+			return nil, err
+		}
+		dedupe = pl
 	}
 	host, _ := os.Hostname()
 	s.writer, err = warc.NewWriter(warc.WriterOptions{
@@ -111,6 +125,9 @@ func (s *session) closeIndexAndState() error {
 	}
 	if s.state != nil {
 		errs = append(errs, s.state.Close())
+	}
+	if s.payloads != nil {
+		errs = append(errs, s.payloads.Close())
 	}
 	return errors.Join(errs...)
 }
