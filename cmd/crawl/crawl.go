@@ -87,6 +87,7 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	w.maxParse = cfg.MaxParse
 	s, err := openSession(e, w, robotsPolicy(cfg), true)
 	if err != nil {
 		return err

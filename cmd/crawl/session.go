@@ -29,6 +29,11 @@ type warcOptions struct {
 	digest   string
 	operator string
 	contact  string
+
+	// maxParse is how many decoded bytes of a page the index parses: a
+	// crawl sets its --max-parse, so that the crawler and the index parse
+	// the same bytes (0: page.DefaultMaxParse, both packages' default).
+	maxParse int64
 }
 
 func (e *env) warcFlags() *warcOptions {
@@ -55,7 +60,7 @@ func openSession(e *env, o *warcOptions, robots string, withState bool) (*sessio
 	// A quarter of the index's default queue: decoded batches of discovered
 	// hosts weigh several times their raw bytes, and a zone of a million
 	// names keeps that queue full.
-	ix, err := index.Open(s.layout, index.Options{Logger: e.log, QueueBytes: 16 << 20})
+	ix, err := index.Open(s.layout, index.Options{Logger: e.log, QueueBytes: 16 << 20, MaxBody: o.maxParse})
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"crawl/internal/archive"
+	"crawl/internal/page"
 	"crawl/internal/warc"
 )
 
@@ -47,7 +48,8 @@ type Options struct {
 	QueueSize  int
 	QueueBytes int64
 	// MaxBody bytes of a decoded response body are read for a page
-	// (default 8 MiB); MaxText bytes of its visible text are indexed
+	// (default page.DefaultMaxParse, as the crawler reads them, so both
+	// parse the same bytes); MaxText bytes of its visible text are indexed
 	// (default 1 MiB).
 	MaxBody int64
 	MaxText int
@@ -84,7 +86,7 @@ func (o Options) withDefaults() Options {
 		o.QueueBytes = 64 << 20
 	}
 	if o.MaxBody <= 0 {
-		o.MaxBody = 8 << 20
+		o.MaxBody = page.DefaultMaxParse
 	}
 	if o.MaxText <= 0 {
 		o.MaxText = 1 << 20
