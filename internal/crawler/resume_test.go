@@ -135,8 +135,10 @@ func TestResume(t *testing.T) {
 	f.Write([]byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff torn record"))
 	f.Close()
 	a.state.Close()
-	a.payloads.Close() // the process is gone: its file locks with it
-	a.state, a.payloads, a.writer = nil, nil, nil // abandoned, as after a crash
+	// Abandoned, as after a crash: the process is gone, and its file locks
+	// with it.
+	a.payloads.Close()
+	a.state, a.payloads, a.writer = nil, nil, nil
 	mid := archivedRequests(w2)
 
 	reports, err := warc.Mend(filepath.Join(dir, "warc"))
