@@ -71,7 +71,7 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	known, err := knownHosts(ctx, e)
+	known, err := knownHosts(ctx, e) // read-only: the lock comes with openSession
 	if err != nil && !(len(targets) > 0 && errors.Is(err, index.ErrEmpty)) {
 		return err
 	}

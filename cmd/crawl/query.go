@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -187,9 +188,16 @@ func reindexCommand() *command {
 				return err
 			}
 			layout := archive.Layout{Root: e.archive}
-			// A WARC file a crash left open is repaired first, so that its
-			// records are read like the others (warc.Files lists finished
-			// files only).
+			if _, err := os.Stat(layout.WARCDir()); err != nil {
+				_, err := warcFiles(layout) // no archive here: say how to make one
+				return err
+			}
+			// Reindexing writes the archive's index: the lock first, then a
+			// WARC file a crash left open is repaired, so that its records
+			// are read like the others (warc.Files lists finished files).
+			if err := e.lockArchive(); err != nil {
+				return err
+			}
 			if err := mendWARCs(e, layout); err != nil {
 				return err
 			}

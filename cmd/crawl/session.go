@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"crawl/internal/archive"
 	"crawl/internal/crawler"
@@ -49,8 +51,19 @@ func (e *env) warcFlags() *warcOptions {
 // openSession opens the archive for writing. withState also opens the
 // crawler's state and the writer's payload digests, which let it make
 // revisit records across crawls of the same archive.
-func openSession(e *env, o *warcOptions, robots string, withState bool) (*session, error) {
+func openSession(e *env, o *warcOptions, robots string, withState bool) (_ *session, err error) {
 	s := &session{layout: archive.Layout{Root: e.archive}}
+	// The lock comes first (if the command has not taken it yet): a second
+	// writer must fail before it repairs a WARC file the first one is
+	// writing, or opens anything.
+	if err := e.lockArchive(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			s.closeIndexAndState()
+		}
+	}()
 	if err := s.layout.Create(); err != nil {
 		return nil, err
 	}
@@ -60,32 +73,23 @@ func openSession(e *env, o *warcOptions, robots string, withState bool) (*sessio
 	// A quarter of the index's default queue: decoded batches of discovered
 	// hosts weigh several times their raw bytes, and a zone of a million
 	// names keeps that queue full.
-	ix, err := index.Open(s.layout, index.Options{Logger: e.log, QueueBytes: 16 << 20, MaxBody: o.maxParse})
-	if err != nil {
+	if s.index, err = index.Open(s.layout, index.Options{Logger: e.log, QueueBytes: 16 << 20, MaxBody: o.maxParse}); err != nil {
 		return nil, err
 	}
-	s.index = ix
 	var dedupe warc.PayloadIndex
 	if withState {
-		st, err := crawler.OpenState(s.layout.StateDir())
-		if err != nil {
-			ix.Close()
+		if s.state, err = crawler.OpenState(s.layout.StateDir()); err != nil {
 			return nil, err
 		}
-		s.state = st
-		pl, err := payloads.Open(s.layout.PayloadsPath())
-		if err != nil {
-			s.closeIndexAndState()
+		if s.payloads, err = payloads.Open(s.layout.PayloadsPath()); err != nil {
 			return nil, err
 		}
-		s.payloads = pl
 		// An archive crawled before the digests moved out of the crawler's
 		// state keeps them: they move over once.
-		if err := st.MovePayloads(pl.Import); err != nil {
-			s.closeIndexAndState()
+		if err := s.state.MovePayloads(s.payloads.Import); err != nil {
 			return nil, err
 		}
-		dedupe = pl
+		dedupe = s.payloads
 	}
 	host, _ := os.Hostname()
 	s.writer, err = warc.NewWriter(warc.WriterOptions{
@@ -101,11 +105,10 @@ func openSession(e *env, o *warcOptions, robots string, withState bool) (*sessio
 			Hostname:    host,
 			CommandLine: os.Args,
 		},
-		Observer: ix,
+		Observer: s.index,
 		Dedupe:   dedupe,
 	})
 	if err != nil {
-		s.closeIndexAndState()
 		return nil, err
 	}
 	return s, nil
@@ -137,7 +140,25 @@ func (s *session) closeIndexAndState() error {
 	return errors.Join(errs...)
 }
 
-// Close closes the WARC file first, then flushes the index.
+// Close closes the WARC file first, then flushes the index. The archive
+// stays locked until the command returns.
 func (s *session) Close() error {
 	return errors.Join(s.writer.Close(), s.closeIndexAndState())
+}
+
+// lockArchive takes the archive for this process (see archive.Layout.Lock)
+// until the command returns. Every command that writes the archive calls
+// it before it touches anything: right after its flags are parsed, or at
+// the latest in openSession. A second call is a no-op.
+func (e *env) lockArchive() error {
+	if e.lock != nil {
+		return nil
+	}
+	cmd := append([]string{filepath.Base(os.Args[0])}, os.Args[1:]...)
+	lock, err := archive.Layout{Root: e.archive}.Lock(strings.Join(cmd, " "))
+	if err != nil {
+		return err
+	}
+	e.lock = lock
+	return nil
 }
