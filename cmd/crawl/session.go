@@ -41,7 +41,7 @@ type warcOptions struct {
 func (e *env) warcFlags() *warcOptions {
 	o := &warcOptions{}
 	e.fs.StringVar(&o.prefix, "warc-prefix", "crawl", "WARC file name `prefix`")
-	e.fs.Int64Var(&o.size, "warc-size", 1_000_000_000, "rotate WARC files at this many `bytes` (between fetches)")
+	e.byteSizeVar(&o.size, "warc-size", 1_000_000_000, "rotate WARC files at this `size` (1GB, 512MiB, bytes; between fetches)")
 	e.fs.StringVar(&o.digest, "digest", "sha1", "WARC digest `algorithm`: sha1 (Base32) or sha256 (hex)")
 	e.fs.StringVar(&o.operator, "operator", "", "operator named in each WARC file's warcinfo record")
 	e.fs.StringVar(&o.contact, "contact", "", "`URL or e-mail` for site operators, sent in the User-Agent and recorded in warcinfo")
