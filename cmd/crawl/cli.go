@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crawl/internal/crawler"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +12,9 @@ import (
 	"strings"
 	"sync"
 	"text/tabwriter"
+
+	"crawl/internal/archive"
+	"crawl/internal/crawler"
 )
 
 // version names crawl in warcinfo records and `crawl version`; the crawler
@@ -40,6 +42,10 @@ type env struct {
 	archive string
 	json    bool
 	verbose bool
+
+	// lock is this process's hold on the archive, taken by a command that
+	// writes it (lockArchive) and let go when the command returns.
+	lock *archive.Lock
 }
 
 func commands() []*command {
@@ -145,7 +151,11 @@ func runCommand0(ctx context.Context, c *command, args []string, stdout, stderr 
 	e := &env{cmd: c, stdout: stdout, stderr: &lockedWriter{w: stderr}}
 	e.fs = newFlagSet(e)
 	// Each command registers its own flags on e.fs, then calls e.parse.
-	return c.run(ctx, e, args)
+	err := c.run(ctx, e, args)
+	if uerr := e.lock.Unlock(); uerr != nil && err == nil {
+		err = uerr
+	}
+	return err
 }
 
 // newFlagSet makes a command's flag set with the flags every command has.

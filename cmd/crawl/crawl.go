@@ -47,8 +47,8 @@ func (e *env) crawlFlags() *crawler.Config {
 	fs.IntVar(&c.HostMaxErrors, "host-max-errors", c.HostMaxErrors, "consecutive failed fetches before a host is set aside")
 	fs.IntVar(&c.MaxPages, "max-pages", c.MaxPages, "captures per site")
 	fs.IntVar(&c.MaxDepth, "max-depth", c.MaxDepth, "link hops from a seed")
-	fs.Int64Var(&c.MaxBody, "max-body", c.MaxBody, "response body `bytes` kept; a longer body is cut and marked truncated")
-	fs.Int64Var(&c.MaxParse, "max-parse", c.MaxParse, "decoded `bytes` of one page handed to the parser")
+	e.byteSizeVar(&c.MaxBody, "max-body", c.MaxBody, "response body `size` kept (10MB, 64MiB, bytes); a longer body is cut and marked truncated")
+	e.byteSizeVar(&c.MaxParse, "max-parse", c.MaxParse, "decoded `size` of one page handed to the parser (and read by the index)")
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "one request, from connecting to the last byte")
 	fs.DurationVar(&c.SiteTimeout, "site-timeout", c.SiteTimeout, "one site's whole crawl")
 	fs.IntVar(&c.MaxRedirects, "max-redirects", c.MaxRedirects, "hops of one redirect chain")
@@ -72,7 +72,7 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	known, err := knownHosts(ctx, e)
+	known, err := knownHosts(ctx, e) // read-only: the lock comes with openSession
 	if err != nil && !(len(targets) > 0 && errors.Is(err, index.ErrEmpty)) {
 		return err
 	}

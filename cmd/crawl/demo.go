@@ -45,6 +45,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		}
 		e.archive = dir
 	}
+	if err := e.lockArchive(); err != nil {
+		return err
+	}
 	start := time.Now()
 	wd, err := world.Start(ctx, world.Options{Logger: e.log.With("component", "world")})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -211,6 +212,19 @@ func reindexCommand() *command {
 				return err
 			}
 			layout := archive.Layout{Root: e.archive}
+			if _, err := os.Stat(layout.WARCDir()); err != nil {
+				_, err := warcFiles(layout) // no archive here: say how to make one
+				return err
+			}
+			// Reindexing writes the archive's index: the lock first, then a
+			// WARC file a crash left open is repaired, so that its records
+			// are read like the others (warc.Files lists finished files).
+			if err := e.lockArchive(); err != nil {
+				return err
+			}
+			if err := mendWARCs(e, layout); err != nil {
+				return err
+			}
 			if _, err := warcFiles(layout); err != nil {
 				return err
 			}

@@ -3,24 +3,25 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
-	"time"
+	"path/filepath"
+	"strings"
 
 	"crawl/internal/archive"
 	"crawl/internal/crawler"
 	"crawl/internal/index"
 	"crawl/internal/warc"
+	"crawl/internal/warc/payloads"
 )
 
 // session is an archive opened for writing: the WARC writer, with the index
 // as its observer so that everything written is indexed as it lands.
 type session struct {
-	layout archive.Layout
-	index  *index.Index
-	state  *crawler.State // nil unless opened for a crawl
-	writer *warc.Writer
+	layout   archive.Layout
+	index    *index.Index
+	state    *crawler.State  // nil unless opened for a crawl
+	payloads *payloads.Store // the writer's payload digests; nil unless opened for a crawl
+	writer   *warc.Writer
 }
 
 // warcOptions are the WARC flags shared by discover, crawl and run.
@@ -35,7 +36,7 @@ type warcOptions struct {
 func (e *env) warcFlags() *warcOptions {
 	o := &warcOptions{}
 	e.fs.StringVar(&o.prefix, "warc-prefix", "crawl", "WARC file name `prefix`")
-	e.fs.Int64Var(&o.size, "warc-size", 1_000_000_000, "rotate WARC files at this many `bytes` (between fetches)")
+	e.byteSizeVar(&o.size, "warc-size", 1_000_000_000, "rotate WARC files at this `size` (1GB, 512MiB, bytes; between fetches)")
 	e.fs.StringVar(&o.digest, "digest", "sha1", "WARC digest `algorithm`: sha1 (Base32) or sha256 (hex)")
 	e.fs.StringVar(&o.operator, "operator", "", "operator named in each WARC file's warcinfo record")
 	e.fs.StringVar(&o.contact, "contact", "", "`URL or e-mail` for site operators, sent in the User-Agent and recorded in warcinfo")
@@ -43,37 +44,47 @@ func (e *env) warcFlags() *warcOptions {
 }
 
 // openSession opens the archive for writing. withState also opens the
-// crawler's state, whose payload digests let the writer make revisit records
-// across crawls of the same archive.
-func openSession(e *env, o *warcOptions, robots string, withState bool) (*session, error) {
+// crawler's state and the writer's payload digests, which let it make
+// revisit records across crawls of the same archive.
+func openSession(e *env, o *warcOptions, robots string, withState bool) (_ *session, err error) {
 	s := &session{layout: archive.Layout{Root: e.archive}}
+	// The lock comes first (if the command has not taken it yet): a second
+	// writer must fail before it repairs a WARC file the first one is
+	// writing, or opens anything.
+	if err := e.lockArchive(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			s.closeIndexAndState()
+		}
+	}()
 	if err := s.layout.Create(); err != nil {
 		return nil, err
 	}
-	mended, err := warc.Mend(s.layout.WARCDir())
-	if err != nil {
-		return nil, fmt.Errorf("repair WARC files left open: %w", err)
-	}
-	for _, m := range mended {
-		e.log.Warn("repaired a WARC file left open by an interrupted run", "report", fmt.Sprintf("%+v", m))
+	if err := mendWARCs(e, s.layout); err != nil {
+		return nil, err
 	}
 	// A quarter of the index's default queue: decoded batches of discovered
 	// hosts weigh several times their raw bytes, and a zone of a million
 	// names keeps that queue full.
-	ix, err := index.Open(s.layout, index.Options{Logger: e.log, QueueBytes: 16 << 20})
-	if err != nil {
+	if s.index, err = index.Open(s.layout, index.Options{Logger: e.log, QueueBytes: 16 << 20}); err != nil {
 		return nil, err
 	}
-	s.index = ix
 	var dedupe warc.PayloadIndex
 	if withState {
-		st, err := crawler.OpenState(s.layout.StateDir())
-		if err != nil {
-			ix.Close()
+		if s.state, err = crawler.OpenState(s.layout.StateDir()); err != nil {
 			return nil, err
 		}
-		s.state = st
-		dedupe = st.Payloads()
+		if s.payloads, err = payloads.Open(s.layout.PayloadsPath()); err != nil {
+			return nil, err
+		}
+		// An archive crawled before the digests moved out of the crawler's
+		// state keeps them: they move over once.
+		if err := s.state.MovePayloads(s.payloads.Import); err != nil {
+			return nil, err
+		}
+		dedupe = s.payloads
 	}
 	host, _ := os.Hostname()
 	s.writer, err = warc.NewWriter(warc.WriterOptions{
@@ -89,14 +100,25 @@ func openSession(e *env, o *warcOptions, robots string, withState bool) (*sessio
 			Hostname:    host,
 			CommandLine: os.Args,
 		},
-		Observer: ix,
+		Observer: s.index,
 		Dedupe:   dedupe,
 	})
 	if err != nil {
-		s.closeIndexAndState()
 		return nil, err
 	}
 	return s, nil
+}
+
+// mendWARCs repairs the WARC files an interrupted run left open.
+func mendWARCs(e *env, l archive.Layout) error {
+	mended, err := warc.Mend(l.WARCDir())
+	if err != nil {
+		return fmt.Errorf("repair WARC files left open: %w", err)
+	}
+	for _, m := range mended {
+		e.log.Warn("repaired a WARC file left open by an interrupted run", "report", fmt.Sprintf("%+v", m))
+	}
+	return nil
 }
 
 func (s *session) closeIndexAndState() error {
@@ -107,26 +129,31 @@ func (s *session) closeIndexAndState() error {
 	if s.state != nil {
 		errs = append(errs, s.state.Close())
 	}
+	if s.payloads != nil {
+		errs = append(errs, s.payloads.Close())
+	}
 	return errors.Join(errs...)
 }
 
-// Close closes the WARC file first, then flushes the index.
+// Close closes the WARC file first, then flushes the index. The archive
+// stays locked until the command returns.
 func (s *session) Close() error {
 	return errors.Join(s.writer.Close(), s.closeIndexAndState())
 }
 
-// writeMetadata writes one of crawl's own JSON metadata records.
-func (s *session) writeMetadata(uri string, date time.Time, v any) error {
-	_, err := s.writer.WriteMetadata(uri, date, archive.ContentType, archive.Encode(v))
-	return err
-}
-
-// writeDNS archives a DNS exchange as a resource record with a dns: URI.
-func (s *session) writeDNS(uri, server string, date time.Time, body io.ReaderAt, size int64) error {
-	ip, _, err := net.SplitHostPort(server)
-	if err != nil {
-		ip = server // a bare address
+// lockArchive takes the archive for this process (see archive.Layout.Lock)
+// until the command returns. Every command that writes the archive calls
+// it before it touches anything: right after its flags are parsed, or at
+// the latest in openSession. A second call is a no-op.
+func (e *env) lockArchive() error {
+	if e.lock != nil {
+		return nil
 	}
-	_, err = s.writer.WriteResource(uri, ip, date, "text/dns", io.NewSectionReader(body, 0, size))
-	return err
+	cmd := append([]string{filepath.Base(os.Args[0])}, os.Args[1:]...)
+	lock, err := archive.Layout{Root: e.archive}.Lock(strings.Join(cmd, " "))
+	if err != nil {
+		return err
+	}
+	e.lock = lock
+	return nil
 }

@@ -25,7 +25,12 @@ func (l Layout) WARCDir() string   { return filepath.Join(l.Root, "warc") }
 func (l Layout) ZoneDir() string   { return filepath.Join(l.Root, "zones") }
 func (l Layout) StateDir() string  { return filepath.Join(l.Root, "state") }
 func (l Layout) IndexPath() string { return filepath.Join(l.Root, "index.db") }
-func (l Layout) SearchDir() string { return filepath.Join(l.Root, "search") }
+
+// PayloadsPath is the WARC writer's store of payload digests (package
+// warc/payloads), kept with the crawler state: both make a later crawl of
+// the archive continue the earlier ones.
+func (l Layout) PayloadsPath() string { return filepath.Join(l.StateDir(), "payloads.db") }
+func (l Layout) SearchDir() string    { return filepath.Join(l.Root, "search") }
 
 // Create makes the folders of the layout that do not exist yet.
 func (l Layout) Create() error {

@@ -17,6 +17,7 @@ import (
 	"crawl/internal/crawler"
 	"crawl/internal/page"
 	"crawl/internal/warc"
+	"crawl/internal/warc/payloads"
 )
 
 // BenchmarkSite measures the engine alone: the crawler writing WARC files
@@ -64,10 +65,14 @@ func BenchmarkSite(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		dedupe, err := payloads.Open(layout.PayloadsPath())
+		if err != nil {
+			b.Fatal(err)
+		}
 		w, err := warc.NewWriter(warc.WriterOptions{
 			Dir:    layout.WARCDir(),
 			Prefix: "crawl",
-			Dedupe: st.Payloads(),
+			Dedupe: dedupe,
 			Info:   warc.Info{Software: "crawl/" + crawler.Version + " (BenchmarkSite)", Robots: "classic"},
 		})
 		if err != nil {
@@ -91,6 +96,9 @@ func BenchmarkSite(b *testing.B) {
 			err = cerr
 		}
 		if cerr := st.Close(); err == nil {
+			err = cerr
+		}
+		if cerr := dedupe.Close(); err == nil {
 			err = cerr
 		}
 		elapsed := time.Since(start)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"crawl/internal/page"
 	"crawl/internal/warc"
 )
 
@@ -44,7 +45,7 @@ type Config struct {
 	MaxPages         int           // captures per site (robots.txt not counted)
 	MaxDepth         int           // link hops from a seed (requisites and redirects add none)
 	MaxBody          int64         // response body bytes kept; a longer body is cut and marked truncated
-	MaxParse         int64         // decoded bytes handed to the HTML/CSS parser (gzip bombs stop here)
+	MaxParse         int64         // decoded bytes handed to the HTML/CSS parser (gzip bombs stop here); the index's MaxBody must match
 	Timeout          time.Duration // one request, from dial to the last body byte
 	SiteTimeout      time.Duration // one site's whole crawl
 	MaxRedirects     int           // hops of one redirect chain
@@ -87,7 +88,7 @@ func DefaultConfig() Config {
 		MaxPages:         10000,
 		MaxDepth:         50,
 		MaxBody:          64 << 20,
-		MaxParse:         16 << 20,
+		MaxParse:         page.DefaultMaxParse,
 		Timeout:          60 * time.Second,
 		SiteTimeout:      6 * time.Hour,
 		MaxRedirects:     10,

@@ -43,15 +43,17 @@
 //
 //	warc.Mend(layout.WARCDir())               // repair what a crash left
 //	st, _ := crawler.OpenState(layout.StateDir())
-//	w, _ := warc.NewWriter(warc.WriterOptions{Dir: ..., Dedupe: st.Payloads(), Observer: idx})
+//	pl, _ := payloads.Open(layout.PayloadsPath())
+//	st.MovePayloads(pl.Import)                // digests an older crawl kept in the state
+//	w, _ := warc.NewWriter(warc.WriterOptions{Dir: ..., Dedupe: pl, Observer: idx})
 //	cfg := crawler.DefaultConfig()
 //	cfg.State, cfg.Writer = st, w
 //	c, _ := crawler.New(cfg)
 //	sum, err := c.Run(ctx, sites)
-//	w.Close(); st.Close()
+//	w.Close(); pl.Close(); st.Close()
 //
-// State.Payloads keeps payload digests in the state file, so revisit
-// records span crawls (Recrawl).
+// The payload store (package warc/payloads) keeps the digests the writer
+// archived, so revisit records span crawls (Recrawl).
 //
 // # Files
 //

@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"crawl/internal/archive"
 	"crawl/internal/warc"
+	"crawl/internal/warc/payloads"
 )
 
 // captured is one record the writer reported, as tests need it.
@@ -73,10 +75,11 @@ func (r *recorder) find(typ, uri string) (captured, bool) {
 
 // testArchive is a real WARC writer in a temp dir plus a crawler state.
 type testArchive struct {
-	dir    string
-	state  *State
-	writer *warc.Writer
-	rec    *recorder
+	dir      string
+	state    *State
+	payloads *payloads.Store
+	writer   *warc.Writer
+	rec      *recorder
 }
 
 func newTestArchive(t testing.TB, dir string) *testArchive {
@@ -93,12 +96,16 @@ func newTestArchive(t testing.TB, dir string) *testArchive {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{}
-	w, err := warc.NewWriter(warc.WriterOptions{Dir: dir + "/warc", Observer: rec, Dedupe: st.Payloads()})
+	pl, err := payloads.Open(archive.Layout{Root: dir}.PayloadsPath())
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &testArchive{dir: dir, state: st, writer: w, rec: rec}
+	rec := &recorder{}
+	w, err := warc.NewWriter(warc.WriterOptions{Dir: dir + "/warc", Observer: rec, Dedupe: pl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &testArchive{dir: dir, state: st, payloads: pl, writer: w, rec: rec}
 	t.Cleanup(func() { a.close() })
 	return a
 }
@@ -111,6 +118,10 @@ func (a *testArchive) close() {
 	if a.state != nil {
 		a.state.Close()
 		a.state = nil
+	}
+	if a.payloads != nil {
+		a.payloads.Close()
+		a.payloads = nil
 	}
 }
 

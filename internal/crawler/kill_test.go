@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"crawl/internal/archive"
 	"crawl/internal/warc"
+	"crawl/internal/warc/payloads"
 	"crawl/internal/world"
 )
 
@@ -45,7 +47,11 @@ func TestKill9Child(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := warc.NewWriter(warc.WriterOptions{Dir: filepath.Join(job.Dir, "warc"), Dedupe: st.Payloads()})
+	pl, err := payloads.Open(archive.Layout{Root: job.Dir}.PayloadsPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := warc.NewWriter(warc.WriterOptions{Dir: filepath.Join(job.Dir, "warc"), Dedupe: pl})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,7 +105,7 @@ func TestResume(t *testing.T) {
 	stop := &stopAfter{inner: a.rec, n: 50, cancel: cancel}
 	a.writer.Close()
 	var err error
-	a.writer, err = warc.NewWriter(warc.WriterOptions{Dir: filepath.Join(dir, "warc"), Observer: stop, Dedupe: a.state.Payloads()})
+	a.writer, err = warc.NewWriter(warc.WriterOptions{Dir: filepath.Join(dir, "warc"), Observer: stop, Dedupe: a.payloads})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,10 @@ func TestResume(t *testing.T) {
 	f.Write([]byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff torn record"))
 	f.Close()
 	a.state.Close()
-	a.state, a.writer = nil, nil // abandoned, as after a crash
+	// Abandoned, as after a crash: the process is gone, and its file locks
+	// with it.
+	a.payloads.Close()
+	a.state, a.payloads, a.writer = nil, nil, nil
 	mid := archivedRequests(w2)
 
 	reports, err := warc.Mend(filepath.Join(dir, "warc"))

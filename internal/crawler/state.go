@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -28,7 +27,7 @@ var (
 	bucketVariants = []byte("variants") // site 0x00 host path -> count (4, BE) of distinct queries
 	bucketSites    = []byte("sites")    // site -> siteRecord JSON
 	bucketRobots   = []byte("robots")   // origin -> robotsRecord JSON
-	bucketPayloads = []byte("payloads") // payload digest -> payloadRecord JSON
+	bucketPayloads = []byte("payloads") // payload digest -> payloadRecord JSON: read only to move them (MovePayloads)
 )
 
 const (
@@ -43,13 +42,10 @@ var ErrStateLocked = errors.New("state locked")
 const stateFile = "crawler.db"
 
 // State is the crawler's persistent memory: per-site frontier and seen set,
-// site outcomes, robots.txt answers and the payload digests already archived
-// (for revisit records across crawls). Open it before the WARC writer so the
-// writer can use State.Payloads for deduplication, then pass it in
-// Config.State.
+// site outcomes and robots.txt answers. (The payload digests for revisit
+// records are the WARC writer's: package warc/payloads.)
 type State struct {
-	db       *bolt.DB
-	payloads *PayloadIndex
+	db *bolt.DB
 }
 
 // OpenState opens (or creates) the crawler state in dir.
@@ -72,7 +68,7 @@ func OpenState(dir string) (*State, error) {
 	// parallel fetches share an fsync without slowing a sequential crawl much.
 	db.MaxBatchDelay = 2 * time.Millisecond
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketFrontier, bucketSeen, bucketVariants, bucketSites, bucketRobots, bucketPayloads} {
+		for _, b := range [][]byte{bucketFrontier, bucketSeen, bucketVariants, bucketSites, bucketRobots} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -83,14 +79,11 @@ func OpenState(dir string) (*State, error) {
 		db.Close()
 		return nil, fmt.Errorf("crawler state %s: %w", path, err)
 	}
-	st := &State{db: db}
-	st.payloads = newPayloadIndex(st)
-	return st, nil
+	return &State{db: db}, nil
 }
 
-// Close writes the pending payload digests and closes the state file.
+// Close closes the state file.
 func (s *State) Close() error {
-	s.payloads.close()
 	return s.db.Close()
 }
 
@@ -136,6 +129,8 @@ type robotsRecord struct {
 	Error  string `json:"error,omitempty"`
 }
 
+// payloadRecord is a payload digest's original, as an older crawl kept it
+// here.
 type payloadRecord struct {
 	URI      string    `json:"uri"`
 	Date     time.Time `json:"date"`
@@ -415,132 +410,54 @@ func (s *State) saveRobots(origin string, rec *robotsRecord) error {
 	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketRobots).Put([]byte(origin), v) })
 }
 
-// Payloads returns a warc.PayloadIndex (and warc.OriginalIndex) kept in the
-// state file, so that deduplication spans crawls: an unchanged payload in a
-// later snapshot becomes a revisit record pointing at the first capture.
-func (s *State) Payloads() *PayloadIndex { return s.payloads }
-
-// PayloadIndex is a persistent warc.PayloadIndex. Safe for concurrent use.
-//
-// The WARC writer calls it while holding its file lock, so it must not
-// wait for a disk commit: new digests sit in memory and a background
-// flusher commits them in batches. A crash loses at most the last
-// flushInterval of digests, which costs only a missed revisit (a full
-// response is written instead), never a wrong record.
-type PayloadIndex struct {
-	s       *State
-	mu      sync.Mutex
-	pending map[string]payloadRecord
-	kick    chan struct{}
-	quit    chan struct{}
-	done    chan struct{}
-}
-
-const (
-	payloadFlushInterval = 500 * time.Millisecond
-	payloadFlushSize     = 2000
-)
-
-func newPayloadIndex(s *State) *PayloadIndex {
-	p := &PayloadIndex{s: s, pending: map[string]payloadRecord{}, kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
-	go p.flusher()
-	return p
-}
-
-func (p *PayloadIndex) flusher() {
-	defer close(p.done)
-	t := time.NewTicker(payloadFlushInterval)
-	defer t.Stop()
+// MovePayloads hands the payload digests an older crawl kept in this state
+// file (before they moved to the WARC writer's own store, package
+// warc/payloads) to put, in batches, then drops them from the state. put
+// must commit each batch before it returns; if it fails, the digests stay
+// here for the next try. A state without old digests costs one lookup.
+func (s *State) MovePayloads(put func(map[string]warc.Original) error) error {
 	for {
-		select {
-		case <-p.quit:
-			p.flush()
-			return
-		case <-t.C:
-		case <-p.kick:
-		}
-		p.flush()
-	}
-}
-
-func (p *PayloadIndex) flush() error {
-	p.mu.Lock()
-	batch := p.pending
-	if len(batch) == 0 {
-		p.mu.Unlock()
-		return nil
-	}
-	p.pending = map[string]payloadRecord{}
-	p.mu.Unlock()
-	return p.s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketPayloads)
-		for d, rec := range batch {
-			if b.Get([]byte(d)) != nil {
-				continue
+		batch := map[string]warc.Original{}
+		var keys [][]byte
+		err := s.db.View(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketPayloads)
+			if b == nil {
+				return nil
 			}
-			v, err := json.Marshal(rec)
-			if err != nil {
-				return err
-			}
-			if err := b.Put([]byte(d), v); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-func (p *PayloadIndex) close() {
-	close(p.quit)
-	<-p.done
-}
-
-// SeenOriginal reports the first capture of a payload digest.
-func (p *PayloadIndex) SeenOriginal(digest string) (warc.Original, bool) {
-	p.mu.Lock()
-	rec, ok := p.pending[digest]
-	p.mu.Unlock()
-	if !ok {
-		_ = p.s.db.View(func(tx *bolt.Tx) error {
-			v := tx.Bucket(bucketPayloads).Get([]byte(digest))
-			if v != nil && json.Unmarshal(v, &rec) == nil {
-				ok = true
+			c := b.Cursor()
+			for k, v := c.First(); k != nil && len(batch) < 10000; k, v = c.Next() {
+				var rec payloadRecord
+				if json.Unmarshal(v, &rec) == nil {
+					batch[string(k)] = warc.Original{URI: rec.URI, Date: rec.Date, RecordID: rec.RecordID}
+				}
+				keys = append(keys, bytes.Clone(k))
 			}
 			return nil
 		})
-	}
-	return warc.Original{URI: rec.URI, Date: rec.Date, RecordID: rec.RecordID}, ok
-}
-
-// RememberOriginal stores the first capture of a payload digest; later calls
-// for the same digest keep the first.
-func (p *PayloadIndex) RememberOriginal(digest string, o warc.Original) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, ok := p.pending[digest]; ok {
-		return
-	}
-	p.pending[digest] = payloadRecord{URI: o.URI, Date: o.Date, RecordID: o.RecordID}
-	if len(p.pending) >= payloadFlushSize {
-		select {
-		case p.kick <- struct{}{}:
-		default:
+		if err != nil {
+			return fmt.Errorf("crawler state: old payload digests: %w", err)
+		}
+		if len(keys) == 0 {
+			return s.db.Update(func(tx *bolt.Tx) error {
+				if tx.Bucket(bucketPayloads) == nil {
+					return nil
+				}
+				return tx.DeleteBucket(bucketPayloads)
+			})
+		}
+		if err := put(batch); err != nil {
+			return err
+		}
+		if err := s.db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketPayloads)
+			for _, k := range keys {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("crawler state: old payload digests: %w", err)
 		}
 	}
 }
-
-// Seen is SeenOriginal without the record ID.
-func (p *PayloadIndex) Seen(digest string) (uri string, date time.Time, ok bool) {
-	o, ok := p.SeenOriginal(digest)
-	return o.URI, o.Date, ok
-}
-
-// Remember is RememberOriginal without the record ID.
-func (p *PayloadIndex) Remember(digest, uri string, date time.Time) {
-	p.RememberOriginal(digest, warc.Original{URI: uri, Date: date})
-}
-
-var (
-	_ warc.PayloadIndex  = (*PayloadIndex)(nil)
-	_ warc.OriginalIndex = (*PayloadIndex)(nil)
-)

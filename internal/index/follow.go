@@ -31,27 +31,27 @@ type warcFile struct {
 }
 
 // listWARCs lists the WARC files of a folder in name order (names start
-// with a timestamp, so this is write order). Files still being written
-// (.open) are included: their complete records are as valid as the others.
+// with a timestamp, so this is write order): the finished ones
+// (warc.Files) and, unlike other readers of a whole archive, those still
+// being written (warc.OpenFiles), which the index follows as they grow,
+// up to their last complete record.
 func listWARCs(dir string) ([]warcFile, error) {
-	ents, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
+	done, err := warc.Files(dir)
 	if err != nil {
-		return nil, fmt.Errorf("list WARC files: %w", err)
+		return nil, err
+	}
+	open, err := warc.OpenFiles(dir)
+	if err != nil {
+		return nil, err
 	}
 	var files []warcFile
-	for _, e := range ents {
-		name := strings.TrimSuffix(e.Name(), ".open")
-		if !e.Type().IsRegular() || !(strings.HasSuffix(name, ".warc.gz") || strings.HasSuffix(name, ".warc")) {
-			continue
-		}
-		info, err := e.Info()
+	for _, path := range append(done, open...) {
+		info, err := os.Stat(path)
 		if err != nil {
 			continue // renamed (closed) meanwhile: listed under its new name next time
 		}
-		files = append(files, warcFile{name: name, path: filepath.Join(dir, e.Name()), size: info.Size()})
+		name := strings.TrimSuffix(filepath.Base(path), ".open")
+		files = append(files, warcFile{name: name, path: path, size: info.Size()})
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].name < files[j].name })
 	return files, nil

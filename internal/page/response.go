@@ -5,26 +5,21 @@ import (
 	"net/url"
 )
 
-// DefaultMaxBody is how many decoded bytes of one response body are parsed,
-// by the crawler (for links) and by the index (for headlines, links and
-// text) alike: one limit, so both read the same page.
-const DefaultMaxBody = 16 << 20
-
 // Limits are everything that decides what a parse of a response body
 // gives, apart from the body itself.
 type Limits struct {
-	MaxBody int64  // decoded body bytes read (DefaultMaxBody when 0)
+	MaxBody int64  // decoded body bytes read (DefaultMaxParse when 0)
 	Config  Config // Parse's limits (ContentLanguage is taken per response)
 }
 
 // DefaultLimits are the limits used when nobody sets them.
-func DefaultLimits() Limits { return Limits{MaxBody: DefaultMaxBody, Config: DefaultConfig()} }
+func DefaultLimits() Limits { return Limits{MaxBody: DefaultMaxParse, Config: DefaultConfig()} }
 
 // Normalized fills in defaults, so that two Limits that parse alike compare
 // equal.
 func (l Limits) Normalized() Limits {
 	if l.MaxBody <= 0 {
-		l.MaxBody = DefaultMaxBody
+		l.MaxBody = DefaultMaxParse
 	}
 	l.Config = buildConfig([]Option{WithConfig(l.Config)})
 	l.Config.ContentLanguage = ""

@@ -53,6 +53,14 @@ var (
 	ErrInvalidURL = errors.New("invalid URL")
 )
 
+// DefaultMaxParse is how many decoded body bytes of one document are
+// parsed, by default: the crawler (for links) and the index (for
+// headlines, text and links) both read this many, so that they parse the
+// same bytes and get the same answer. It bounds the memory of each fetch in
+// flight and of each page being indexed; pages with more HTML than this
+// are rare, and their first 8 MiB hold their links and headlines.
+const DefaultMaxParse = 8 << 20
+
 // Config bounds what Parse keeps from one document. The zero value of a
 // field means "use the default" (see DefaultConfig).
 type Config struct {

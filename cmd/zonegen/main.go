@@ -1,7 +1,7 @@
 // Command zonegen writes a large synthetic zone for measuring discovery
 // (see package crawl/internal/zonegen) on stdout.
 //
-//	go run ./internal/discover/zonegen -n 1000000 -zone test > /tmp/big.zone
+//	go run ./cmd/zonegen -n 1000000 -zone test > /tmp/big.zone
 //	/usr/bin/time -v crawl discover --zone-file /tmp/big.zone ...
 package main
 
