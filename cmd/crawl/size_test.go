@@ -80,7 +80,6 @@ func TestSizeFlagsOnCommands(t *testing.T) {
 		{"run", "warc-size", "1 GB"},
 		{"discover", "warc-size", "1 GB"},
 		{"demo", "max-body", "64 MiB"},
-		{"reindex", "max-parse", "8 MiB"},
 	} {
 		stdout, _, status := runCLI(t, c.cmd, "-h")
 		line := ""
