@@ -345,3 +345,29 @@ func BenchmarkSearchParts(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRebuild rebuilds the index of the archive in CRAWL_BENCH_DIR
+// (built by BenchmarkSearch) into a copy, and reports pages/s and the
+// CPU-seconds it took.
+func BenchmarkRebuild(b *testing.B) {
+	dir := os.Getenv("CRAWL_BENCH_DIR")
+	if dir == "" {
+		b.Skip("set CRAWL_BENCH_DIR to an archive built by BenchmarkSearch")
+	}
+	for b.Loop() {
+		b.StopTimer()
+		tmp := archive.Layout{Root: b.TempDir()}
+		if err := os.Symlink(archive.Layout{Root: dir}.WARCDir(), tmp.WARCDir()); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start, cpu0 := time.Now(), cpuTime()
+		st, err := Rebuild(context.Background(), tmp, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(st.Pages)/time.Since(start).Seconds(), "pages/s")
+		b.ReportMetric((cpuTime() - cpu0).Seconds(), "cpu-s")
+		b.ReportMetric(float64(dirSize(tmp.SearchDir()))/float64(st.Pages), "search-bytes/page")
+	}
+}

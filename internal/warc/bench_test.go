@@ -2,7 +2,6 @@ package warc
 
 import (
 	"bufio"
-	"compress/gzip"
 	"fmt"
 	"io"
 	"math/rand"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // Run side by side:
