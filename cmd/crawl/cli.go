@@ -53,6 +53,8 @@ func commands() []*command {
 		linksCommand(),
 		searchCommand(),
 		cdxCommand(),
+		serveCommand(),
+		waczCommand(),
 		reindexCommand(),
 		demoCommand(),
 	}

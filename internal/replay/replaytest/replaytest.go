@@ -96,7 +96,7 @@ func Build(t testing.TB, dir string, exchanges []Exchange) archive.Layout {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := warc.NewWriter(warc.WriterOptions{Dir: layout.WARCDir(), Observer: ix, Info: warc.Info{Hostname: "test"}})
+	w, err := warc.NewWriter(warc.WriterOptions{Dir: layout.WARCDir(), Observer: ix, Info: warc.Info{Hostname: "test"}, GzipLevel: gzip.BestSpeed})
 	if err != nil {
 		t.Fatal(err)
 	}
