@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -280,3 +281,59 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(resp.StatusCode)
 	io.Copy(w, resp.Body)
 }
+
+// ReplayWebPage returns the folder of webrecorder's replayweb.page build
+// (ui.js, sw.js) installed by `npm ci` in tools/replaywebpage, or skips
+// the test (fails it under CI=true) when it is not there.
+func ReplayWebPage(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	for err == nil {
+		if _, statErr := os.Stat(filepath.Join(dir, "go.mod")); statErr == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			err = os.ErrNotExist
+		}
+		dir = parent
+	}
+	pkg := filepath.Join(dir, "tools", "replaywebpage", "node_modules", "replaywebpage")
+	if _, statErr := os.Stat(filepath.Join(pkg, "sw.js")); err != nil || statErr != nil {
+		msg := "replayweb.page is not installed: run `npm ci --ignore-scripts` in tools/replaywebpage"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return pkg
+}
+
+// DeepFind is a JavaScript expression that looks through the page's
+// frames and shadow roots (replayweb.page nests both) for the first
+// document with a title and an h1, and returns its location, title, h1
+// text, charset and whether all its images loaded; null while there is
+// none.
+const DeepFind = `(() => {
+  const seen = new Set(), docs = [];
+  function walk(root) {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.shadowRoot) walk(el.shadowRoot);
+      if (el.tagName === 'IFRAME') {
+        let d = null;
+        try { d = el.contentDocument; } catch (e) {}
+        if (d && !seen.has(d)) { seen.add(d); docs.push(d); walk(d); }
+      }
+    }
+  }
+  walk(document);
+  for (const d of docs) {
+    const h1 = d.querySelector('h1');
+    if (!h1 || !d.title || d.readyState !== 'complete') continue;
+    const imgs = Array.from(d.images);
+    return {url: d.location.href, title: d.title, h1: h1.innerText, charset: d.characterSet,
+      images: imgs.length, imagesLoaded: imgs.filter(i => i.complete && i.naturalWidth > 0).length,
+      sheets: d.styleSheets.length, h1Color: d.defaultView.getComputedStyle(h1).color};
+  }
+  return null;
+})()`
