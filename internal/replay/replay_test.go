@@ -353,3 +353,25 @@ func TestMemento(t *testing.T) {
 		t.Error("a bad Accept-Datetime was accepted")
 	}
 }
+
+func FuzzParsePath(f *testing.F) {
+	for _, s := range []string{"20160920123456/http://a.kp/x?q=1", "2016im_/a.kp/", "*/http://a.kp/", "http://a.kp/", "1/", "//", "2016*/x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tg, err := ParsePath(s)
+		if err != nil {
+			return
+		}
+		// What it accepts is a URL replay can look up, and a timestamp
+		// Time reads.
+		if !strings.HasPrefix(tg.URL, "http://") && !strings.HasPrefix(tg.URL, "https://") {
+			t.Errorf("ParsePath(%q).URL = %q", s, tg.URL)
+		}
+		if tg.Timestamp != "" {
+			if _, err := Time(tg.Timestamp); err != nil {
+				t.Errorf("ParsePath(%q).Timestamp = %q: %v", s, tg.Timestamp, err)
+			}
+		}
+	})
+}
