@@ -27,7 +27,7 @@ const CSP = "default-src 'self' 'unsafe-inline' 'unsafe-eval' data: blob:; form-
 // remain readable.
 var keptHeaders = map[string]bool{
 	"Content-Type": true, "Content-Language": true, "Content-Disposition": true, "Last-Modified": true,
-	"Etag": true, "Expires": false, "Location": true, "Refresh": true, "Content-Encoding": true,
+	"Etag": true, "Location": true, "Refresh": true, "Content-Encoding": true,
 }
 
 // Rendered is what to send for a capture.

@@ -141,7 +141,8 @@ func hasDotSegment(v string) bool {
 }
 
 // Location rewrites a redirect's Location header (relative to the
-// document's URL).
+// document's URL). The target keeps the modifier of the redirect: an image
+// that moved is still loaded as an image, raw bytes stay raw.
 func (rw *Rewriter) Location(loc string) string {
 	ref, err := url.Parse(strings.TrimSpace(loc))
 	if err != nil {
@@ -151,7 +152,7 @@ func (rw *Rewriter) Location(loc string) string {
 	if abs.Scheme != "http" && abs.Scheme != "https" {
 		return loc
 	}
-	return rw.Prefix + rw.Timestamp + rw.linkMod() + "/" + abs.String()
+	return rw.Prefix + rw.Timestamp + rw.Mod + "/" + abs.String()
 }
 
 // Refresh rewrites the URL of a Refresh header or <meta http-equiv=refresh>

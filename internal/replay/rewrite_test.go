@@ -172,6 +172,11 @@ func TestLocationAndRefresh(t *testing.T) {
 			t.Errorf("Location(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
+	rw.Mod = ModImage
+	if got := rw.Location("/moved.png"); got != "/web/20160920123456im_/http://a.kp/moved.png" {
+		t.Errorf("an image's redirect: %q", got)
+	}
+	rw.Mod = ModPage
 	for _, tc := range []struct{ in, want string }{
 		{"0; url=http://b.kp/", "0; url=/web/20160920123456/http://b.kp/"},
 		{"3;URL=/x", "3;URL=/web/20160920123456/http://a.kp/x"},
