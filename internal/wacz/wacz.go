@@ -120,6 +120,11 @@ func WriteFile(ctx context.Context, layout archive.Layout, pages Pages, path str
 		tmp.Close()
 		return st, err
 	}
+	// CreateTemp makes the file private; a package is made to be shared.
+	if err2 := tmp.Chmod(0o644); err2 != nil {
+		tmp.Close()
+		return st, fmt.Errorf("wacz: %w", err2)
+	}
 	if err2 := tmp.Sync(); err2 != nil {
 		tmp.Close()
 		return st, fmt.Errorf("wacz: %w", err2)

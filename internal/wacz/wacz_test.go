@@ -247,6 +247,9 @@ func TestWriteFile(t *testing.T) {
 		t.Fatalf("the package of a damaged archive: %v", err)
 	}
 	zr.Close()
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("package mode: %v %v", fi.Mode(), err)
+	}
 
 	// Cancelled: no package.
 	ctx, cancel := context.WithCancel(context.Background())
