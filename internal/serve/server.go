@@ -41,6 +41,10 @@ type Config struct {
 	// LockTimeout is how long a query waits for a crawl's hold on the
 	// index (default: the index's, 5s).
 	LockTimeout time.Duration
+	// SearchWait is how long a search waits for a crawl's hold on the
+	// search index before the page says that a crawl is writing it
+	// (default 1.5s): a crawl holds it for its whole run.
+	SearchWait time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -55,6 +59,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SearchIdle <= 0 {
 		c.SearchIdle = 2 * time.Second
+	}
+	if c.SearchWait <= 0 {
+		c.SearchWait = 1500 * time.Millisecond
 	}
 	return c
 }
@@ -85,6 +92,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	searchOpts := opts
+	searchOpts.LockTimeout = cfg.SearchWait
 	pages, err := parseTemplates()
 	if err != nil {
 		r.Close()
@@ -96,7 +105,7 @@ func New(cfg Config) (*Server, error) {
 		log:     cfg.Logger,
 		index:   r,
 		archive: &replay.Archive{Layout: cfg.Layout, Index: r},
-		search:  &searcher{layout: cfg.Layout, opts: opts, idle: cfg.SearchIdle},
+		search:  &searcher{layout: cfg.Layout, opts: searchOpts, idle: cfg.SearchIdle},
 		pages:   pages,
 		static:  static,
 	}, nil
