@@ -59,6 +59,8 @@ func commands() []*command {
 		linksCommand(),
 		searchCommand(),
 		cdxCommand(),
+		serveCommand(),
+		waczCommand(),
 		reindexCommand(),
 		demoCommand(),
 	}

@@ -41,6 +41,10 @@ func TestUsageAndExitStatus(t *testing.T) {
 		{"captures needs one host", []string{"captures", "--archive", archive}, 2, "", "name exactly one HOST"},
 		{"empty archive is a failure", []string{"hosts", "--archive", archive}, 1, "", "crawl: "},
 		{"cdx of an empty archive", []string{"cdx", "--archive", archive}, 1, "", "no WARC files"},
+		{"serve takes no arguments", []string{"serve", "x", "--archive", archive}, 2, "", "serve takes no arguments"},
+		{"serve of an empty archive", []string{"serve", "--archive", archive, "--listen", "127.0.0.1:0"}, 1, "", "no index yet"},
+		{"wacz needs OUT.wacz", []string{"wacz", "--archive", archive}, 2, "", "name exactly one OUT.wacz"},
+		{"wacz names a .wacz", []string{"wacz", "--archive", archive, "x.zip"}, 2, "", "must end in .wacz"},
 		{"version", []string{"version"}, 0, "crawl ", ""},
 	}
 	for _, tc := range tests {

@@ -130,7 +130,12 @@ Explore the archive:
   %[1]s links --archive %[2]s friend.com.test
   %[1]s search --archive %[2]s '평양'
   %[1]s cdx --archive %[2]s > index.cdxj
+  %[1]s wacz --archive %[2]s archive.wacz      (a package replayweb.page opens)
 The WARC files in %[3]s open in replayweb.page or pywb.
+
+Browse, search and replay the archive in your web browser:
+  %[1]s serve --archive %[2]s
+and open http://127.0.0.1:8080/
 `, self, a, layout.WARCDir())
 	return nil
 }

@@ -309,6 +309,7 @@ func TestDemo(t *testing.T) {
 		"Search \"서울\": 3 best hits",
 		"Search \"stations\": 3 best hits",
 		"headlines --archive",
+		"serve --archive",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout)
