@@ -227,13 +227,14 @@ func TestSearchQueueOverflow(t *testing.T) {
 	for i := range 40 {
 		pairs = append(pairs, [2]string{fmt.Sprintf("http://q.test/%d", i), htmlPage(fmt.Sprintf("page %d", i), fmt.Sprintf("term%d 개성에서 common", i))})
 	}
-	// A search index busy elsewhere (here: held) does not hold the crawl up.
-	ix.search.mu.Lock()
+	// A search index busy elsewhere (here: paused) does not hold the
+	// crawl up.
+	resume := ix.search.pause()
 	writeExchanges(t, layout, ix, t0, pairs, nil)
 	if err := ix.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	ix.search.mu.Unlock()
+	resume()
 	if ix.search.drops.Load() == 0 {
 		t.Fatal("nothing was dropped: the test does not test the overflow")
 	}
@@ -365,7 +366,7 @@ func TestSearchCatchUpBesideWriter(t *testing.T) {
 	for i := range 25 {
 		pairs = append(pairs, [2]string{fmt.Sprintf("http://w.test/%d", i), htmlPage(fmt.Sprintf("page %d", i), "신의주에서 together")})
 	}
-	ix.search.mu.Lock() // the crawl's search writer is busy
+	resume := ix.search.pause() // the crawl's search writer is busy
 	writeExchanges(t, layout, ix, t0, pairs, nil)
 	if err := ix.Flush(); err != nil {
 		t.Fatal(err)
@@ -380,7 +381,7 @@ func TestSearchCatchUpBesideWriter(t *testing.T) {
 	if hits, err := r.Search(context.Background(), SearchRequest{Query: "together", Limit: 100}); err != nil || len(hits) != 25 {
 		t.Errorf("after the catch-up: %d hits (%v), want 25", len(hits), err)
 	}
-	ix.search.mu.Unlock()
+	resume()
 	// The crawl's writer now takes its turn: nothing is added twice.
 	if err := ix.FinishSearch(context.Background(), nil); err != nil {
 		t.Fatal(err)
@@ -392,5 +393,39 @@ func TestSearchCatchUpBesideWriter(t *testing.T) {
 	})
 	if docs != 25 {
 		t.Errorf("%d documents, want 25", docs)
+	}
+}
+
+// TestSearcherFollows: a long-running reader's Searcher finds pages a crawl
+// wrote while the crawl's own search writer was busy: it brings the search
+// index up to date itself, beside the crawl.
+func TestSearcherFollows(t *testing.T) {
+	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
+	layout := archive.Layout{Root: t.TempDir()}
+	ix, err := Open(layout, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	resume := ix.search.pause()
+	defer resume()
+	s := OpenSearcher(layout, testOptions())
+	defer s.Close()
+	var pairs [][2]string
+	for i := range 12 {
+		pairs = append(pairs, [2]string{fmt.Sprintf("http://f.test/%d", i), htmlPage(fmt.Sprintf("page %d", i), "원산에서 everywhere")})
+	}
+	writeExchanges(t, layout, ix, t0, pairs, nil)
+	if err := ix.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// The Searcher looks every searcherEvery; wait for it by asking it to
+	// sync now, as its loop does.
+	if err := s.ix.search.sync(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Search(context.Background(), SearchRequest{Query: "everywhere", Limit: 5, Offset: 10})
+	if err != nil || res.Total != 12 || len(res.Hits) != 2 {
+		t.Errorf("page 3 of 5: %d hits of %d (%v), want 2 of 12", len(res.Hits), res.Total, err)
 	}
 }

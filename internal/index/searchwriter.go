@@ -52,8 +52,9 @@ type searchWriter struct {
 
 	touch chan struct{} // a query opened the index: hold it idleHold
 
-	mu     sync.Mutex // guards idx and ckpt, shared with in-process queries
+	mu     sync.Mutex // guards idx, users, ckpt and stats (see process)
 	idx    bleve.Index
+	users  int // queries of this process using idx: it is not closed under them
 	opened time.Time
 	ckpt   map[string]int64 // valid while idx is open
 	stats  *searchStats     // valid while idx is open
@@ -270,9 +271,13 @@ func (sw *searchWriter) process(ctx context.Context, pend []*pageDoc, lastDrops 
 	if len(pend) == 0 && !full && sw.drops.Load() == *lastDrops {
 		return nil
 	}
+	// Only this goroutine lets go of the index, so it stays open for the
+	// whole round once taken; the lock guards taking it (queries of this
+	// process take it too) and each commit.
 	sw.mu.Lock()
-	defer sw.mu.Unlock()
-	if err := sw.acquire(); err != nil {
+	err := sw.acquire()
+	sw.mu.Unlock()
+	if err != nil {
 		sw.drops.Add(int64(len(pend))) // read back from the files once it frees
 		return err
 	}
@@ -284,7 +289,7 @@ func (sw *searchWriter) process(ctx context.Context, pend []*pageDoc, lastDrops 
 	}
 	var batch []*pageDoc
 	for _, d := range pend {
-		if d.loc.File != "" && d.loc.Offset < sw.ckpt[d.loc.File] {
+		if d.loc.File != "" && d.loc.Offset < sw.checkpoint(d.loc.File) {
 			continue // already read back from its file by a scan
 		}
 		batch = append(batch, d)
@@ -303,15 +308,12 @@ func (sw *searchWriter) add(docs []*pageDoc) error {
 	if len(docs) == 0 {
 		return nil
 	}
-	for _, d := range docs {
-		if end := d.loc.Offset + d.loc.Length; d.loc.File != "" && end > sw.ckpt[d.loc.File] {
-			sw.ckpt[d.loc.File] = end
-		}
-	}
 	return sw.commit(docs)
 }
 
 func (sw *searchWriter) commit(docs []*pageDoc) error {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
 	b := sw.idx.NewBatch()
 	for _, d := range docs {
 		if err := b.Index(d.id, d); err != nil {
@@ -320,6 +322,9 @@ func (sw *searchWriter) commit(docs []*pageDoc) error {
 	}
 	for _, d := range docs {
 		sw.stats.add(d)
+		if end := d.loc.Offset + d.loc.Length; d.loc.File != "" && end > sw.ckpt[d.loc.File] {
+			sw.ckpt[d.loc.File] = end
+		}
 	}
 	ck, err := json.Marshal(sw.ckpt)
 	if err != nil {
@@ -351,9 +356,9 @@ func (sw *searchWriter) scan(ctx context.Context, progress func(done, total int6
 	names := make([]string, 0, len(bound))
 	var total, done int64
 	for name, end := range bound {
-		if end > sw.ckpt[name] {
+		if at := sw.checkpoint(name); end > at {
 			names = append(names, name)
-			total += end - sw.ckpt[name]
+			total += end - at
 		}
 	}
 	sort.Strings(names)
@@ -368,7 +373,7 @@ func (sw *searchWriter) scan(ctx context.Context, progress func(done, total int6
 	}
 	var batch []*pageDoc
 	for _, name := range names {
-		from, to := sw.ckpt[name], bound[name]
+		from, to := sw.checkpoint(name), bound[name]
 		end, err := readRecords(ctx, sw.ix.warcDir, name, from, to, func(rec warc.Record, loc warc.Location) error {
 			d := sw.decode(rec, loc)
 			if d == nil {
@@ -401,9 +406,8 @@ func (sw *searchWriter) scan(ctx context.Context, progress func(done, total int6
 			return err
 		}
 		batch = batch[:0]
-		if sw.ckpt[name] < to {
-			sw.ckpt[name] = to
-			if err := sw.commit(nil); err != nil {
+		if sw.checkpoint(name) < to {
+			if err := sw.commitCheckpoint(name, to); err != nil {
 				return err
 			}
 		}
@@ -436,15 +440,37 @@ func (sw *searchWriter) decode(rec warc.Record, loc warc.Location) *pageDoc {
 	return e.page.doc
 }
 
+// errTakeIndex: the search index could not be opened for writing, for
+// another reason than a lock (permissions, a read-only file system).
+var errTakeIndex = errors.New("search index not writable")
+
+// checkpoint is how far into a WARC file the index has taken pages.
+func (sw *searchWriter) checkpoint(file string) int64 {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	return sw.ckpt[file]
+}
+
+// commitCheckpoint moves a file's checkpoint past records without pages.
+func (sw *searchWriter) commitCheckpoint(file string, to int64) error {
+	sw.mu.Lock()
+	sw.ckpt[file] = to
+	sw.mu.Unlock()
+	return sw.commit(nil)
+}
+
 // acquire opens the index for writing if it is not open; it waits up to
-// LockTimeout for readers of other processes.
+// LockTimeout for readers of other processes. The caller holds mu.
 func (sw *searchWriter) acquire() error {
 	if sw.idx != nil {
 		return nil
 	}
 	idx, err := openSearch(sw.dir, true, false, sw.ix.opts.LockTimeout)
 	if err != nil {
-		return err
+		if errors.Is(err, ErrLocked) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", errTakeIndex, err)
 	}
 	ck := map[string]int64{}
 	st := &searchStats{Tokens: map[string]int64{}}
@@ -474,7 +500,7 @@ func (sw *searchWriter) release(leaseOnly bool) bool {
 		sw.mu.Unlock()
 		return true
 	}
-	if sw.private && !sw.closing.Load() || leaseOnly && time.Since(sw.opened) < writerLease {
+	if sw.private && !sw.closing.Load() || leaseOnly && time.Since(sw.opened) < writerLease || sw.users > 0 {
 		sw.mu.Unlock()
 		return false
 	}
@@ -494,15 +520,36 @@ func (sw *searchWriter) release(leaseOnly bool) bool {
 // of the writer's own process.
 func (sw *searchWriter) withIndex(fn func(bleve.Index) error) error {
 	sw.mu.Lock()
-	defer sw.mu.Unlock()
 	if err := sw.acquire(); err != nil {
+		sw.mu.Unlock()
 		return err
 	}
-	if !sw.private {
-		select {
-		case sw.touch <- struct{}{}:
-		default:
+	idx := sw.idx
+	sw.users++
+	sw.mu.Unlock()
+	defer func() {
+		sw.mu.Lock()
+		sw.users--
+		sw.mu.Unlock()
+		if !sw.private {
+			select {
+			case sw.touch <- struct{}{}: // hold it idleHold more, then let go
+			default:
+			}
 		}
+	}()
+	return fn(idx)
+}
+
+// pause lets go of the index and keeps this writer from taking it again
+// (and from committing) until resume is called: for tests that need the
+// writer busy elsewhere.
+func (sw *searchWriter) pause() (resume func()) {
+	sw.release(false)
+	sw.mu.Lock()
+	if sw.idx != nil && sw.users == 0 { // taken again meanwhile
+		sw.idx.Close()
+		sw.idx, sw.ckpt, sw.stats = nil, nil, nil
 	}
-	return fn(sw.idx)
+	return sw.mu.Unlock
 }

@@ -186,7 +186,7 @@ func BenchmarkSearchPage(b *testing.B) {
 	if dir == "" {
 		b.Skip("set CRAWL_BENCH_DIR to the folder of internal/index's BenchmarkSearch (see the comment)")
 	}
-	s, err := New(Config{Layout: archive.Layout{Root: dir}, SearchIdle: time.Minute})
+	s, err := New(Config{Layout: archive.Layout{Root: dir}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -20,9 +20,10 @@
 //
 // The server holds one index.Reader for the UI, replay and CDX queries;
 // each query opens index.db read-only and lets it go, so a crawl can keep
-// writing the archive while it serves. Search uses a second Reader whose
-// search index is closed again after SearchIdle without queries, so that
-// a crawl starting later can take the index. Replay reads records straight
-// from the WARC files (package replay), including the file a crawl is
-// writing.
+// writing the archive while it serves. Search goes through an
+// index.Searcher, which also brings the index up to date with the WARC
+// files in the background (what a crawl wrote moments ago, or left for
+// later), taking turns on the search index with a crawl's writer. Replay
+// reads records straight from the WARC files (package replay), including
+// the file a crawl is writing.
 package serve

@@ -35,16 +35,10 @@ type Config struct {
 	// CDXLimit is the most rows one CDX query returns, and its default
 	// (100,000, as pywb's).
 	CDXLimit int
-	// SearchIdle: the search index is closed after this long without a
-	// search (default 2s), so a crawl can open it for writing.
-	SearchIdle time.Duration
 	// LockTimeout is how long a query waits for a crawl's hold on the
-	// index (default: the index's, 5s).
+	// index or the search index (default: the index's, 5s). A crawl lets
+	// go of both between its batches, at least once a second.
 	LockTimeout time.Duration
-	// SearchWait is how long a search waits for a crawl's hold on the
-	// search index before the page says that a crawl is writing it
-	// (default 1.5s): a crawl holds it for its whole run.
-	SearchWait time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -57,12 +51,6 @@ func (c Config) withDefaults() Config {
 	if c.CDXLimit <= 0 {
 		c.CDXLimit = 100_000
 	}
-	if c.SearchIdle <= 0 {
-		c.SearchIdle = 2 * time.Second
-	}
-	if c.SearchWait <= 0 {
-		c.SearchWait = 1500 * time.Millisecond
-	}
 	return c
 }
 
@@ -72,7 +60,7 @@ type Server struct {
 	log      *slog.Logger
 	index    *index.Reader
 	archive  *replay.Archive
-	search   *searcher
+	search   *index.Searcher
 	pages    map[string]*template.Template
 	static   fs.FS
 	hostsMu  sync.Mutex
@@ -92,8 +80,6 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	searchOpts := opts
-	searchOpts.LockTimeout = cfg.SearchWait
 	pages, err := parseTemplates()
 	if err != nil {
 		r.Close()
@@ -105,7 +91,7 @@ func New(cfg Config) (*Server, error) {
 		log:     cfg.Logger,
 		index:   r,
 		archive: &replay.Archive{Layout: cfg.Layout, Index: r},
-		search:  &searcher{layout: cfg.Layout, opts: searchOpts, idle: cfg.SearchIdle},
+		search:  index.OpenSearcher(cfg.Layout, opts),
 		pages:   pages,
 		static:  static,
 	}, nil
@@ -113,7 +99,7 @@ func New(cfg Config) (*Server, error) {
 
 // Close releases the index.
 func (s *Server) Close() error {
-	return errors.Join(s.search.close(), s.index.Close())
+	return errors.Join(s.search.Close(), s.index.Close())
 }
 
 // ServeHTTP routes a request. Replay paths are taken from the raw request
@@ -194,66 +180,3 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(net
 	return nil
 }
 
-// searcher holds the search index open only while searches come: a crawl
-// that starts while the server runs must be able to open it for writing.
-type searcher struct {
-	layout   archive.Layout
-	opts     index.Options
-	idle     time.Duration
-	mu       sync.Mutex
-	r        *index.Reader
-	inFlight int
-	timer    *time.Timer
-}
-
-func (s *searcher) Search(ctx context.Context, req index.SearchRequest) ([]index.Hit, error) {
-	s.mu.Lock()
-	if s.r == nil {
-		r, err := index.OpenReaderOptions(s.layout, s.opts)
-		if err != nil {
-			s.mu.Unlock()
-			return nil, err
-		}
-		s.r = r
-	}
-	if s.timer != nil {
-		s.timer.Stop()
-		s.timer = nil
-	}
-	r := s.r
-	s.inFlight++
-	s.mu.Unlock()
-
-	hits, err := r.Search(ctx, req)
-
-	s.mu.Lock()
-	s.inFlight--
-	if s.inFlight == 0 {
-		s.timer = time.AfterFunc(s.idle, s.closeIdle)
-	}
-	s.mu.Unlock()
-	return hits, err
-}
-
-func (s *searcher) closeIdle() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.inFlight == 0 && s.r != nil {
-		s.r.Close()
-		s.r = nil
-	}
-}
-
-func (s *searcher) close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.timer != nil {
-		s.timer.Stop()
-	}
-	if s.r == nil {
-		return nil
-	}
-	err := s.r.Close()
-	s.r = nil
-	return err
-}

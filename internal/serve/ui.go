@@ -323,19 +323,17 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, "search", "Search", data)
 		return
 	}
-	// The index answers the best N hits: a page is the tail of the best
-	// page*n (one more tells whether a next page exists).
-	limit := p.Page*p.N + 1
-	if limit > index.MaxSearchLimit {
+	from := (p.Page - 1) * p.N
+	if from+p.N > index.MaxSearchLimit {
 		s.errorPage(w, r, http.StatusBadRequest, "Too far", fmt.Sprintf("Search shows the best %d hits; narrow the query.", index.MaxSearchLimit))
 		return
 	}
-	hits, err := s.search.Search(r.Context(), index.SearchRequest{Query: q, Host: host, Limit: limit})
+	res, err := s.search.Search(r.Context(), index.SearchRequest{Query: q, Host: host, Limit: p.N, Offset: from})
 	switch {
 	case errors.Is(err, index.ErrLocked):
-		w.Header().Set("Retry-After", "10")
+		w.Header().Set("Retry-After", "2")
 		w.WriteHeader(http.StatusServiceUnavailable)
-		data.Error = "A crawl is writing this archive's search index right now, and search waits until it is done. " +
+		data.Error = "The search index was busy for too long (a crawl writes it between searches); try again in a moment. " +
 			"Browsing the hosts and replaying pages work meanwhile."
 		s.render(w, r, "search", "Search", data)
 		return
@@ -353,10 +351,8 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, "search", "Search", data)
 		return
 	}
-	from := min((p.Page-1)*p.N, len(hits))
-	to := min(from+p.N, len(hits))
-	data.More = len(hits) > to
-	data.Hits, data.From = hits[from:to], from
+	data.More = res.Total > from+len(res.Hits)
+	data.Hits, data.From = res.Hits, from
 	s.render(w, r, "search", q+" - Search", data)
 }
 
