@@ -179,4 +179,3 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(net
 	}
 	return nil
 }
-
