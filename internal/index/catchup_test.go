@@ -371,6 +371,13 @@ func TestSearchCatchUpBesideWriter(t *testing.T) {
 	if err := ix.Flush(); err != nil {
 		t.Fatal(err)
 	}
+	r0, err := OpenReaderOptions(layout, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := r0.SearchPage(context.Background(), SearchRequest{Query: "together"}); err != nil || res.Behind == 0 {
+		t.Errorf("before the catch-up: %+v %v, want the search index to say it is behind", res, err)
+	}
 	if err := CatchUp(context.Background(), layout, testOptions(), true, nil); err != nil {
 		t.Fatalf("search catch-up beside a writer: %v", err)
 	}
@@ -378,8 +385,8 @@ func TestSearchCatchUpBesideWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hits, err := r.Search(context.Background(), SearchRequest{Query: "together", Limit: 100}); err != nil || len(hits) != 25 {
-		t.Errorf("after the catch-up: %d hits (%v), want 25", len(hits), err)
+	if res, err := r.SearchPage(context.Background(), SearchRequest{Query: "together", Limit: 100}); err != nil || len(res.Hits) != 25 || res.Behind != 0 {
+		t.Errorf("after the catch-up: %d hits, %d bytes behind (%v), want 25 and 0", len(res.Hits), res.Behind, err)
 	}
 	resume()
 	// The crawl's writer now takes its turn: nothing is added twice.

@@ -109,7 +109,11 @@ func (r *Reader) SearchPage(ctx context.Context, req SearchRequest) (SearchResul
 		return SearchResult{}, err
 	}
 	defer si.Close()
-	return search(ctx, si, req)
+	res, err := search(ctx, si, req)
+	if err == nil {
+		res.Behind = behind(r.store, storedCheckpoint(si))
+	}
+	return res, err
 }
 
 // The same queries on the writing side see everything observed so far.

@@ -206,6 +206,10 @@ type Hit struct {
 type SearchResult struct {
 	Hits  []Hit
 	Total int // distinct URLs matching (at least len(Hits)+Offset)
+	// Behind is how many bytes of WARC records index.db has and the
+	// search index has not taken in yet (it trails a crawl, and catches
+	// up): 0 when the answer covers the whole index.
+	Behind int64
 }
 
 func search(ctx context.Context, idx bleve.Index, r SearchRequest) (SearchResult, error) {

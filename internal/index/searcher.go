@@ -63,7 +63,9 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) (SearchResult,
 	var res SearchResult
 	err := s.ix.search.withIndex(func(idx bleve.Index) error {
 		var err error
-		res, err = search(ctx, idx, req)
+		if res, err = search(ctx, idx, req); err == nil {
+			res.Behind = behind(s.ix.store, storedCheckpoint(idx))
+		}
 		return err
 	})
 	if err == nil || errors.Is(err, ErrEmptyQuery) || ctx.Err() != nil || !errors.Is(err, errTakeIndex) {
@@ -74,6 +76,10 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) (SearchResult,
 	r := &Reader{layout: s.layout, opts: s.opts}
 	return r.SearchPage(ctx, req)
 }
+
+// CatchUp brings the search index up to date now (the background work
+// does it within searcherEvery anyway).
+func (s *Searcher) CatchUp(ctx context.Context) error { return s.ix.search.sync(ctx, nil) }
 
 // Close stops the background work and lets go of the search index.
 func (s *Searcher) Close() error {

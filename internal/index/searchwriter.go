@@ -440,6 +440,32 @@ func (sw *searchWriter) decode(rec warc.Record, loc warc.Location) *pageDoc {
 	return e.page.doc
 }
 
+// behind says how many bytes of WARC records index.db has applied and the
+// search index idx (checkpoint ck) has not.
+func behind(st *store, ck map[string]int64) int64 {
+	var bound map[string]int64
+	if err := st.view(func(tx *bolt.Tx) error {
+		bound = checkpoints(tx)
+		return nil
+	}); err != nil {
+		return 0
+	}
+	var n int64
+	for name, end := range bound {
+		n += max(0, end-ck[name])
+	}
+	return n
+}
+
+// storedCheckpoint reads the checkpoint from an open index.
+func storedCheckpoint(idx bleve.Index) map[string]int64 {
+	ck := map[string]int64{}
+	if raw, err := idx.GetInternal(checkpointKey); err == nil && raw != nil {
+		json.Unmarshal(raw, &ck)
+	}
+	return ck
+}
+
 // errTakeIndex: the search index could not be opened for writing, for
 // another reason than a lock (permissions, a read-only file system).
 var errTakeIndex = errors.New("search index not writable")

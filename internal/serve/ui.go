@@ -318,6 +318,7 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 		More    bool
 		Error   string
 		Help    string
+		Behind  string // the search index trails the archive by this much
 	}{Q: q, Host: host, Paging: p, Help: index.SearchHelp}
 	if q == "" {
 		s.render(w, r, "search", "Search", data)
@@ -353,6 +354,9 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	}
 	data.More = res.Total > from+len(res.Hits)
 	data.Hits, data.From = res.Hits, from
+	if res.Behind > 0 {
+		data.Behind = humanBytes(res.Behind)
+	}
 	s.render(w, r, "search", q+" - Search", data)
 }
 

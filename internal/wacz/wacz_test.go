@@ -205,8 +205,9 @@ func TestPackage(t *testing.T) {
 		}
 		got = append(got, p.URL+" "+p.TS+" "+p.Title)
 	}
-	// The home page's second capture is a revisit: the page is the first.
-	wantPages := []string{"http://a.kp/ 2016-09-20T10:00:00Z Home", "http://a.kp/about.html 2016-09-20T10:00:01Z About",
+	// The home page's second capture is a revisit, and a page like any
+	// capture (with its original's title): the page is the latest.
+	wantPages := []string{"http://a.kp/ 2016-09-21T10:00:00Z Home", "http://a.kp/about.html 2016-09-20T10:00:01Z About",
 		"http://a.kp/euc.html 2016-09-20T10:00:02Z 도서관", "http://www.b.kp/ 2016-09-20T10:00:06Z B"}
 	if !slices.Equal(got, wantPages) {
 		t.Errorf("pages:\n%q\nwant\n%q", got, wantPages)

@@ -7,6 +7,7 @@ package replaytest
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -126,6 +127,10 @@ func Build(t testing.TB, dir string, exchanges []Exchange) archive.Layout {
 		}
 	}
 	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A finished archive, as after crawl run: everything searchable.
+	if err := ix.FinishSearch(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := ix.Close(); err != nil {
