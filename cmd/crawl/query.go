@@ -168,9 +168,15 @@ func searchCommand() *command {
 			if !e.json && isTerminal(e.stdout) {
 				req.Style = "ansi"
 			}
-			hits, err := r.Search(ctx, req)
+			res, err := r.SearchPage(ctx, req)
 			if err != nil {
 				return err
+			}
+			hits := res.Hits
+			if res.Behind > 0 {
+				// A crawl is writing the archive, and its search index
+				// trails it.
+				fmt.Fprintf(e.stderr, "crawl: a crawl is writing this archive; %s of its records are not searchable yet\n", humanBytes(res.Behind))
 			}
 			p := e.rows("score", "url", "title", "snippet")
 			for _, h := range hits {
