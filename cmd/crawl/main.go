@@ -6,6 +6,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"log"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -26,11 +28,29 @@ func main() {
 		fmt.Fprintln(os.Stderr, "crawl: quitting at once; the next run repairs the open WARC file")
 		os.Exit(130)
 	}()
+	quietLibraries(os.Args[1:])
 	stopProfile := startCPUProfile(os.Getenv("CRAWL_CPUPROFILE"))
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	cancel()
 	stopProfile()
 	os.Exit(exitStatus(err, os.Stderr))
+}
+
+// quietLibraries sends what libraries print through the standard logger to
+// stderr only with -v. crawl itself logs through slog; bleve prints its own
+// benign races (removing a segment file another of its goroutines removed
+// first) there, which a user can do nothing about.
+func quietLibraries(args []string) {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-v" || a == "--v" || a == "-v=true" || a == "--v=true" {
+			log.SetPrefix("crawl: library: ")
+			return
+		}
+	}
+	log.SetOutput(io.Discard)
 }
 
 // startCPUProfile writes a CPU profile of the whole run to path when it is
