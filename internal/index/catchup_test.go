@@ -436,3 +436,31 @@ func TestSearcherFollows(t *testing.T) {
 		t.Errorf("page 3 of 5: %d hits of %d (%v), want 2 of 12", len(res.Hits), res.Total, err)
 	}
 }
+
+// TestSnippetsAreStable: the same query on the same index gives the same
+// snippets every time (Korean words of three syllables and more are a word
+// and its bigrams at one offset; which of them is marked must not vary).
+func TestSnippetsAreStable(t *testing.T) {
+	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
+	layout := archive.Layout{Root: t.TempDir()}
+	ix, err := Open(layout, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	var pairs [][2]string
+	for i := range 8 {
+		pairs = append(pairs, [2]string{fmt.Sprintf("http://st.test/%d", i),
+			htmlPage("도서관 안내", fmt.Sprintf("중앙도서관에서 박물관까지 %d 걸음. 도서관 박물관 도서관에서 책을 읽었다.", i))})
+	}
+	writeExchanges(t, layout, ix, t0, pairs, nil)
+	first := ""
+	for round := range 20 {
+		got := answers(t, ix, "도서관 박물관", "중앙도서관", "박물관까지")
+		if round == 0 {
+			first = got
+		} else if got != first {
+			t.Fatalf("round %d differs:\n%s\nwant\n%s", round, got, first)
+		}
+	}
+}
