@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -65,13 +64,6 @@ type discovery struct {
 // Each host goes to onHost (when set) as it is found, so that a zone of a
 // million names is never held whole; only the web hosts are kept.
 func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zones []string, onHost func(discover.Host) error) (*discovery, error) {
-	// A zone of a million names keeps the index writer busy with host
-	// records: collecting garbage twice as often keeps the peak near 290 MB
-	// instead of 330 MB on such a zone, for a few percent of CPU. GOGC, when
-	// set, is the user's choice.
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(50))
-	}
 	cfg := f.cfg
 	if cfg.Depth == 0 {
 		cfg.Depth = -1 // --depth 0 means follow nothing; the package's zero means its default
@@ -92,23 +84,8 @@ func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zon
 			writeErr = err
 		}
 	}
-	// Hosts go into the archive in batches (archive.HostBatch lines per
-	// record, fewer when large or when the zone changes): one tiny gzip
-	// member per host made a zone of a million names ten times slower.
-	found := time.Now().UTC()
-	var (
-		lines     []byte // JSON lines of the batch
-		batched   int
-		batchZone string
-	)
-	flush := func() {
-		if batched == 0 {
-			return
-		}
-		_, err := s.writer.WriteMetadata(archive.HostsURI(batchZone), found, archive.ContentTypeLines, lines)
-		keep(err)
-		lines, batched = lines[:0], 0
-	}
+	// Hosts go into the archive as they are found, batched by archive.HostLog.
+	hosts := archive.NewHostLog(s.writer, time.Now())
 	cfg.OnHost = func(h discover.Host) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -118,19 +95,10 @@ func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zon
 		if onHost != nil {
 			keep(onHost(h))
 		}
-		if batched > 0 && batchZone != h.Zone {
-			flush()
-		}
-		batchZone = h.Zone
-		lines = append(lines, archive.Encode(archive.HostEntry{
+		keep(hosts.Add(archive.HostEntry{
 			Name: h.Name, Site: h.Site, Role: h.Role, Delegated: h.Delegated, Addrs: h.Addrs,
-			Zone: h.Zone, Source: h.Source, Nameservers: h.Nameservers, Found: found,
-		})...)
-		lines = append(lines, '\n')
-		batched++
-		if batched >= archive.HostBatch || len(lines) >= 256<<10 {
-			flush()
-		}
+			Zone: h.Zone, Source: h.Source, Nameservers: h.Nameservers,
+		}))
 	}
 	cfg.OnAttempt = func(a discover.Attempt) {
 		mu.Lock()
@@ -138,7 +106,7 @@ func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zon
 		if a.Outcome != discover.OutcomeTransferred {
 			e.log.Debug("zone transfer failed", "zone", a.Zone, "server", a.Server, "outcome", a.Outcome, "error", a.Error)
 		}
-		keep(s.writeMetadata(archive.AttemptURI(a.Zone), a.Time, archive.Attempt{
+		keep(archive.WriteAttempt(s.writer, archive.Attempt{
 			Zone: a.Zone, Server: a.Server, Outcome: a.Outcome, Error: a.Error, Serial: a.Serial,
 			Records: a.Records, Duration: a.Duration.String(), Time: a.Time,
 		}))
@@ -150,7 +118,7 @@ func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zon
 		if t.File == "" {
 			return
 		}
-		keep(archiveFile(s, fmt.Sprintf("dns:%s?type=AXFR", t.Zone), t.Server, t.Time, t.File))
+		keep(archive.WriteZoneFile(s.writer, t.Zone, t.Server, t.Time, t.File))
 	}
 	cfg.OnLookup = func(l discover.Lookup) {
 		mu.Lock()
@@ -159,7 +127,7 @@ func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zon
 		if body == "" {
 			body = fmt.Sprintf("; %s %s: no answer (rcode %s)\n", l.Name, l.Type, l.Rcode)
 		}
-		keep(s.writeDNS(fmt.Sprintf("dns:%s?type=%s", l.Name, l.Type), l.Server, l.Time,
+		keep(archive.WriteDNS(s.writer, fmt.Sprintf("dns:%s?type=%s", l.Name, l.Type), l.Server, l.Time,
 			strings.NewReader(body), int64(len(body))))
 	}
 
@@ -175,7 +143,7 @@ func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zon
 		d.summary = mergeSummary(d.summary, sum)
 	}
 	mu.Lock()
-	flush()
+	keep(hosts.Close())
 	mu.Unlock()
 	sort.Slice(d.web, func(i, j int) bool { return d.web[i].Name < d.web[j].Name })
 	if writeErr != nil {
@@ -185,20 +153,6 @@ func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zon
 		err = discover.ErrNothingFound
 	}
 	return d, err
-}
-
-// archiveFile writes a saved zone file as a dns: resource record.
-func archiveFile(s *session, uri, server string, date time.Time, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	return s.writeDNS(uri, server, date, f, fi.Size())
 }
 
 func runDiscover(ctx context.Context, e *env, args []string) error {

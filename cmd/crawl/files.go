@@ -2,21 +2,20 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
-	"sort"
 
 	"crawl/internal/archive"
+	"crawl/internal/warc"
 )
 
-// warcFiles lists the finished WARC files of an archive, oldest first.
+// warcFiles lists the finished WARC files of an archive, oldest first
+// (warc.Files says which), or says how to make some.
 func warcFiles(l archive.Layout) ([]string, error) {
-	files, err := filepath.Glob(filepath.Join(l.WARCDir(), "*.warc.gz"))
+	files, err := warc.Files(l.WARCDir())
 	if err != nil {
 		return nil, err
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("no WARC files in %s: run 'crawl run ZONE' or 'crawl crawl' first", l.WARCDir())
 	}
-	sort.Strings(files)
 	return files, nil
 }

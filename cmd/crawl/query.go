@@ -211,6 +211,12 @@ func reindexCommand() *command {
 				return err
 			}
 			layout := archive.Layout{Root: e.archive}
+			// A WARC file a crash left open is repaired first, so that its
+			// records are read like the others (warc.Files lists finished
+			// files only).
+			if err := mendWARCs(e, layout); err != nil {
+				return err
+			}
 			if _, err := warcFiles(layout); err != nil {
 				return err
 			}

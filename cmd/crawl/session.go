@@ -3,10 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
-	"time"
 
 	"crawl/internal/archive"
 	"crawl/internal/crawler"
@@ -50,12 +47,8 @@ func openSession(e *env, o *warcOptions, robots string, withState bool) (*sessio
 	if err := s.layout.Create(); err != nil {
 		return nil, err
 	}
-	mended, err := warc.Mend(s.layout.WARCDir())
-	if err != nil {
-		return nil, fmt.Errorf("repair WARC files left open: %w", err)
-	}
-	for _, m := range mended {
-		e.log.Warn("repaired a WARC file left open by an interrupted run", "report", fmt.Sprintf("%+v", m))
+	if err := mendWARCs(e, s.layout); err != nil {
+		return nil, err
 	}
 	// A quarter of the index's default queue: decoded batches of discovered
 	// hosts weigh several times their raw bytes, and a zone of a million
@@ -99,6 +92,18 @@ func openSession(e *env, o *warcOptions, robots string, withState bool) (*sessio
 	return s, nil
 }
 
+// mendWARCs repairs the WARC files an interrupted run left open.
+func mendWARCs(e *env, l archive.Layout) error {
+	mended, err := warc.Mend(l.WARCDir())
+	if err != nil {
+		return fmt.Errorf("repair WARC files left open: %w", err)
+	}
+	for _, m := range mended {
+		e.log.Warn("repaired a WARC file left open by an interrupted run", "report", fmt.Sprintf("%+v", m))
+	}
+	return nil
+}
+
 func (s *session) closeIndexAndState() error {
 	var errs []error
 	if s.index != nil {
@@ -113,20 +118,4 @@ func (s *session) closeIndexAndState() error {
 // Close closes the WARC file first, then flushes the index.
 func (s *session) Close() error {
 	return errors.Join(s.writer.Close(), s.closeIndexAndState())
-}
-
-// writeMetadata writes one of crawl's own JSON metadata records.
-func (s *session) writeMetadata(uri string, date time.Time, v any) error {
-	_, err := s.writer.WriteMetadata(uri, date, archive.ContentType, archive.Encode(v))
-	return err
-}
-
-// writeDNS archives a DNS exchange as a resource record with a dns: URI.
-func (s *session) writeDNS(uri, server string, date time.Time, body io.ReaderAt, size int64) error {
-	ip, _, err := net.SplitHostPort(server)
-	if err != nil {
-		ip = server // a bare address
-	}
-	_, err = s.writer.WriteResource(uri, ip, date, "text/dns", io.NewSectionReader(body, 0, size))
-	return err
 }

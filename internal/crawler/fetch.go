@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/gocolly/colly/v2"
 
 	"crawl/internal/archive"
+	"crawl/internal/warc"
 	"crawl/internal/wire"
 )
 
@@ -74,7 +76,7 @@ func (c *Crawler) fetch(ctx context.Context, u *url.URL) *fetched {
 func (c *Crawler) archive(sc *siteCrawl, u *url.URL, host string, f *fetched) error {
 	now := time.Now().UTC()
 	if f.ex != nil && f.ex.Response != nil {
-		res, err := c.cfg.Writer.WriteExchange(f.ex.WARC())
+		res, err := c.cfg.Writer.WriteExchange(warcExchange(f.ex))
 		if err != nil {
 			return fmt.Errorf("archive %s: %w", u, err)
 		}
@@ -96,9 +98,22 @@ func (c *Crawler) archive(sc *siteCrawl, u *url.URL, host string, f *fetched) er
 	}
 	c.stats.errors.Add(1)
 	fe := archive.FetchError{URL: u.String(), Host: host, Error: f.err.Error(), Time: now}
-	if _, err := c.cfg.Writer.WriteMetadata(u.String(), now, archive.ContentType, archive.Encode(fe)); err != nil {
-		return fmt.Errorf("archive fetch error of %s: %w", u, err)
+	if err := archive.WriteFetchError(c.cfg.Writer, fe); err != nil {
+		return err
 	}
 	c.log.Debug("fetch failed", "url", u.String(), "err", f.err)
 	return nil
+}
+
+// warcExchange converts a recorded exchange for warc.Writer.WriteExchange,
+// with section readers of its own (the writer reads each body twice).
+func warcExchange(ex *wire.Exchange) warc.Exchange {
+	x := warc.Exchange{TargetURI: ex.URL, IP: ex.IP, Date: ex.Start, Truncated: ex.Truncated}
+	if ex.Request != nil {
+		x.Request = io.NewSectionReader(ex.Request, 0, ex.Request.Size())
+	}
+	if ex.Response != nil {
+		x.Response = io.NewSectionReader(ex.Response, 0, ex.Response.Size())
+	}
+	return x
 }

@@ -8,12 +8,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"crawl/internal/archive"
+	"crawl/internal/warc/warciotest"
 	"crawl/internal/wire"
 )
 
@@ -228,4 +230,99 @@ func TestDecodedBodyBoundsGzipBomb(t *testing.T) {
 	if len(body) != 1<<20 {
 		t.Errorf("decoded %d bytes, want the 1 MiB limit", len(body))
 	}
+}
+
+// TestHostileFramingsPassWarcio crawls a server whose pages break HTTP/1.x
+// body framing every way we know (issue 9 point 4) and has warcio-check, an
+// independent reader built on webrecorder's warcio.js, verify every record
+// written: whatever the server sent, the records must pass. A malformed
+// chunked body's payload digest is that of every byte after the head (see
+// warc.Writer.analyze); an HTTP/1.0 body's raw bytes are its payload.
+func TestHostileFramingsPassWarcio(t *testing.T) {
+	warciotest.Tool(t)
+	const te = "Content-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n"
+	page := "<html><title>x</title></html>"
+	pages := []string{
+		"HTTP/1.1 200 OK\r\n" + te + "zz\r\n" + page + "\r\n0\r\n\r\n",                                             // bad hex size first
+		"HTTP/1.1 200 OK\r\n" + te + "6\r\n<html>\r\nzz\r\n" + page + "\r\n0\r\n\r\n",                              // bad hex size later
+		"HTTP/1.1 200 OK\r\n" + te + "0x6\r\n<html>\r\n0\r\n\r\n",                                                  // 0x prefix
+		"HTTP/1.1 200 OK\r\n" + te + " 6\r\n<html>\r\n0\r\n\r\n",                                                   // leading space
+		"HTTP/1.1 200 OK\r\n" + te + "-6\r\n<html>\r\n0\r\n\r\n",                                                   // signed size
+		"HTTP/1.1 200 OK\r\n" + te + "00000000000000006\r\n<html>\r\n0\r\n\r\n",                                    // 17 digits
+		"HTTP/1.1 200 OK\r\n" + te + "6\r\n<html>XX1\r\nx\r\n0\r\n\r\n",                                            // no CRLF after data
+		"HTTP/1.1 200 OK\r\n" + te + "6\n<html>\n0\n\n",                                                            // LF-only chunk lines
+		"HTTP/1.1 200 OK\r\n" + te + "4\r\n<html>\r\n0\r\n\r\n",                                                    // chunk longer than said
+		"HTTP/1.1 200 OK\r\n" + te + "6\r\n<html>\r\n0\r\nX-T: 1\n\n",                                              // trailer ends in LF
+		"HTTP/1.1 200 OK\r\n" + te + "6;" + strings.Repeat("e", 5000) + "\r\n<html>\r\n0\r\n\r\n",                  // size line too long
+		"HTTP/1.1 200 OK\r\n" + te + "100\r\n<html>",                                                               // cut mid chunk
+		"HTTP/1.1 200 OK\r\n" + te + "6\r\n<html>\r\n",                                                             // no last chunk
+		"HTTP/1.1 200 OK\r\n" + te + "ffffffffffffffff\r\n<html>",                                                  // huge size, cut
+		"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n" + te + "3\r\n\x1f\x8b\x08\r\nzz\r\n",                       // gzip, bad size
+		"HTTP/1.0 200 OK\r\n" + te + "6\r\n<html>\r\n0\r\n\r\n",                                                    // HTTP/1.0: TE ignored
+		"HTTP/1.0 200 OK\r\nContent-Length: 4\r\n" + te + "6\r\n<html>\r\n0\r\n\r\n",                               // HTTP/1.0, length
+		"HTTP/2.0 200 OK\r\n" + te + "6\r\n<html>\r\n0\r\n\r\n",                                                    // a later version: TE counts
+		"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nContent-Length: 7\r\n\r\n<html>and more",                          // lengths disagree
+		strings.Repeat("HTTP/1.1 100 Continue\r\n\r\n", 17) + "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n<html>", // many interim heads
+		"HTTP/1.1 099 Odd\r\nContent-Length: 6\r\n\r\n<html>",                                                      // status under 100
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				req, err := http.ReadRequest(bufio.NewReader(c))
+				if err != nil {
+					return
+				}
+				var i int
+				switch _, err := fmt.Sscanf(req.URL.Path, "/bad/%d", &i); {
+				case req.URL.Path == "/":
+					var b strings.Builder
+					for i := range pages {
+						fmt.Fprintf(&b, `<a href="/bad/%d">%d</a> `, i, i)
+					}
+					fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s", b.Len(), b.String())
+				case err == nil && i >= 0 && i < len(pages):
+					io.WriteString(c, pages[i])
+				default:
+					io.WriteString(c, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+				}
+			}()
+		}
+	}()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	a := newTestArchive(t, "")
+	cfg := a.config()
+	cfg.ConnectTo = []string{"hostile.test:80=127.0.0.1:" + port}
+	cfg.IgnoreRobots = true
+	cfg.HostParallel = 4
+	run(t, cfg, Site{Name: "hostile.test", Hosts: []Host{{Name: "hostile.test", Addrs: []string{"127.0.0.1"}}}})
+	a.close()
+
+	for i := range pages {
+		u := fmt.Sprintf("http://hostile.test/bad/%d", i)
+		if _, ok := a.rec.find("response", u); !ok {
+			if _, ok := a.rec.find("metadata", u); !ok {
+				t.Errorf("%s: no record", u)
+			}
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(a.dir, "warc", "*.warc.gz"))
+	if len(files) == 0 {
+		t.Fatal("no WARC file")
+	}
+	warciotest.Check(t, files...)
 }

@@ -3,7 +3,6 @@ package crawler
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -229,8 +228,8 @@ func (c *Crawler) endSite(sc *siteCrawl, begin time.Time, reason string, stateEr
 	}
 	for _, h := range r.Hosts {
 		hs := archive.HostStatus{Host: h.Name, Status: string(h.Status), Error: h.Error, Pages: h.Pages, Bytes: h.Bytes, Time: time.Now().UTC()}
-		if _, err := c.cfg.Writer.WriteMetadata(archive.HostStatusURI(h.Name), hs.Time, archive.ContentType, archive.Encode(hs)); err != nil && stateErr == nil {
-			stateErr = fmt.Errorf("host status %s: %w", h.Name, err)
+		if err := archive.WriteHostStatus(c.cfg.Writer, hs); err != nil && stateErr == nil {
+			stateErr = err
 		}
 	}
 	c.log.Info("site finished", "site", s.Name, "status", r.Status, "reason", r.Reason, "pages", r.Pages, "errors", r.Errors)

@@ -302,7 +302,7 @@ func TestCaptureLocations(t *testing.T) {
 func TestObserveTwice(t *testing.T) {
 	layout, ix := liveArchive(t)
 	before := dump(t, ix)
-	files := warcPaths(t, layout.WARCDir())
+	files, _ := warc.Files(layout.WARCDir())
 	for _, f := range files {
 		if err := warc.ReadFile(f, func(rec warc.Record, loc warc.Location) error {
 			ix.Observe(loc, rec)
@@ -412,7 +412,7 @@ func TestRebuildCorruptFile(t *testing.T) {
 	if err := ix.Close(); err != nil {
 		t.Fatal(err)
 	}
-	files := warcPaths(t, layout.WARCDir())
+	files, _ := warc.Files(layout.WARCDir())
 	f, err := os.OpenFile(files[0], os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -518,34 +518,4 @@ func TestInterimResponses(t *testing.T) {
 	if err != nil || len(heads) != 2 || heads[0].Text != "Hinted" || heads[1].Text != "After hints" {
 		t.Errorf("headlines %+v (%v), want the final page's title and h1", heads, err)
 	}
-}
-
-func TestSkipInterim(t *testing.T) {
-	final := "HTTP/1.1 200 OK\r\n\r\nbody"
-	for in, want := range map[string]string{
-		final:                                   final,
-		"HTTP/1.1 100 Continue\r\n\r\n" + final: final,
-		"HTTP/1.1 103 Hints\nLink: <x>\n\n" + final:         final,
-		"HTTP/1.1 101 Switching Protocols\r\n\r\nraw bytes": "HTTP/1.1 101 Switching Protocols\r\n\r\nraw bytes",
-		"HTTP/1.1 100 Continue\r\n":                         "HTTP/1.1 100 Continue\r\n", // cut off: nothing to skip to
-		"not http":                                          "not http",
-	} {
-		if got := string(skipInterim([]byte(in))); got != want {
-			t.Errorf("skipInterim(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-// warcPaths lists the paths of a folder's WARC files in name order.
-func warcPaths(t testing.TB, dir string) []string {
-	t.Helper()
-	files, err := listWARCs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var paths []string
-	for _, f := range files {
-		paths = append(paths, f.path)
-	}
-	return paths
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/net/idna"
 
 	"crawl/internal/archive"
+	"crawl/internal/httpmsg"
 	"crawl/internal/page"
 	"crawl/internal/warc"
 	"crawl/internal/wire"
@@ -184,27 +185,29 @@ func decodeCapture(in recordInput, revisit bool, uri string, date time.Time, opt
 	}
 	e := &entry{host: NormalizeHost(u.Hostname()), date: date, capture: c}
 
-	// Interim answers (100 Continue, 103 Early Hints) are recorded before
-	// the response they precede; the capture is that final response.
-	block = skipInterim(block)
-	// Most captures are not pages: read just the head, cheaply, and
-	// leave net/http (de-chunking, framing) to the pages.
-	head, ok := parseHead(block)
-	if !ok {
+	// Most captures are not pages: read just the head, cheaply, and leave
+	// net/http (de-chunking, framing) to the pages. Interim answers (100
+	// Continue, 103 Early Hints) are recorded before the response they
+	// precede; the capture is that final response.
+	head, n, err := httpmsg.ParseHead(block)
+	if head.Proto == "" {
 		// Captured bytes that are not HTTP are still a capture (listed
 		// with status 0), just not a page.
 		return e, nil
 	}
-	c.Status = head.status
-	mediaType, _, err := mime.ParseMediaType(head.contentType)
+	if err == nil {
+		block = block[n-head.Len:]
+	}
+	c.Status = head.Status
+	mediaType, _, err := mime.ParseMediaType(head.ContentType)
 	if err != nil {
-		mediaType, _, _ = strings.Cut(head.contentType, ";")
+		mediaType, _, _ = strings.Cut(head.ContentType, ";")
 	}
 	c.MIME = strings.ToLower(strings.TrimSpace(mediaType))
 
 	if c.Status >= 300 && c.Status < 400 {
-		if head.location != "" {
-			if target, err := u.Parse(head.location); err == nil && (target.Scheme == "http" || target.Scheme == "https") {
+		if head.Location != "" {
+			if target, err := u.Parse(head.Location); err == nil && (target.Scheme == "http" || target.Scheme == "https") {
 				target.Fragment = ""
 				e.page = &pageEntry{url: uri, links: []link{{to: target.String(), host: NormalizeHost(target.Hostname()), tag: "redirect"}}}
 			}
@@ -241,7 +244,7 @@ func decodeCapture(in recordInput, revisit bool, uri string, date time.Time, opt
 		if err != nil {
 			return e, fmt.Errorf("revisit %s: %w", uri, err)
 		}
-		oresp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(skipInterim(orig))), nil)
+		oresp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(finalResponse(orig))), nil)
 		if err != nil {
 			return e, fmt.Errorf("revisit %s: original is not an HTTP response: %w", uri, err)
 		}
@@ -272,6 +275,15 @@ func decodeCapture(in recordInput, revisit bool, uri string, date time.Time, opt
 	doc.Text = cutUTF8(strings.Join(strings.Fields(string(text)), " "), opts.Parse.Config.MaxText)
 	e.page = &pageEntry{url: uri, doc: doc}
 	return e, nil
+}
+
+// finalResponse drops the interim 1xx heads recorded before a response.
+func finalResponse(block []byte) []byte {
+	head, n, err := httpmsg.ParseHead(block)
+	if err != nil {
+		return block
+	}
+	return block[n-head.Len:]
 }
 
 // pageFromParse turns a parsed HTML page into what the index keeps.
@@ -322,70 +334,6 @@ func cutUTF8(s string, n int) string {
 		n--
 	}
 	return s[:n]
-}
-
-// httpHead is what the index needs from a response head.
-type httpHead struct {
-	status                int
-	contentType, location string
-}
-
-// parseHead reads the status line and the few header fields the index
-// uses, without allocating a header map.
-func parseHead(block []byte) (httpHead, bool) {
-	var h httpHead
-	line, rest, ok := bytes.Cut(block, []byte("\n"))
-	if !ok || !bytes.HasPrefix(line, []byte("HTTP/")) {
-		return h, false
-	}
-	_, after, ok := bytes.Cut(bytes.TrimRight(line, "\r"), []byte(" "))
-	if !ok || len(after) < 3 {
-		return h, false
-	}
-	status, err := strconv.Atoi(string(after[:3]))
-	if err != nil || status < 100 || status > 999 {
-		return h, false
-	}
-	h.status = status
-	for len(rest) > 0 {
-		line, rest, _ = bytes.Cut(rest, []byte("\n"))
-		line = bytes.TrimRight(line, "\r")
-		if len(line) == 0 {
-			break
-		}
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok {
-			continue
-		}
-		switch {
-		case bytes.EqualFold(name, []byte("Content-Type")) && h.contentType == "":
-			h.contentType = string(bytes.TrimSpace(value))
-		case bytes.EqualFold(name, []byte("Location")) && h.location == "":
-			h.location = string(bytes.TrimSpace(value))
-		}
-	}
-	return h, true
-}
-
-// skipInterim drops the interim 1xx heads (not 101 Switching Protocols,
-// which is final) at the start of a recorded response.
-func skipInterim(block []byte) []byte {
-	for {
-		h, ok := parseHead(block)
-		if !ok || h.status < 100 || h.status > 199 || h.status == 101 {
-			return block
-		}
-		end := bytes.Index(block, []byte("\r\n\r\n"))
-		if lf := bytes.Index(block, []byte("\n\n")); lf >= 0 && (end < 0 || lf < end) {
-			end = lf + 2
-		} else if end >= 0 {
-			end += 4
-		}
-		if end < 0 {
-			return block
-		}
-		block = block[end:]
-	}
 }
 
 // isPlainASCIIHost: lowercase letters, digits, '-' and '.' need no IDNA.

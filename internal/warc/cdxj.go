@@ -12,6 +12,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"crawl/internal/httpmsg"
 )
 
 // cdxjRunBytes bounds the index lines held in memory while sorting; beyond
@@ -100,8 +102,8 @@ func indexFile(ctx context.Context, path string, add func(string)) error {
 					br = bufio.NewReaderSize(nil, 16<<10)
 				}
 				br.Reset(io.NewSectionReader(rec.Block, 0, rec.Block.Size()))
-				if res, err := parseResponseHead(br, method, io.Discard, true, nil); err == nil {
-					status, mime = res.Status, mediaType(res.ContentType)
+				if head, _, err := httpmsg.ReadHead(br); err == nil {
+					status, mime = head.Status, mediaType(head.ContentType)
 				}
 			}
 			if typ == TypeRevisit {

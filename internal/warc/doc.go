@@ -1,7 +1,8 @@
 // Package warc writes and reads WARC 1.1 files: the archive itself.
 //
 // Data flow: the crawler hands a Writer each HTTP exchange as raw wire bytes
-// (warc.Exchange, from internal/wire); discovery hands it DNS evidence
+// (warc.Exchange, which the crawler builds from what internal/wire
+// recorded); the HTTP framing and payload are read by internal/httpmsg; discovery hands it DNS evidence
 // (WriteResource) and crawl's own facts (WriteMetadata). The Writer reads each
 // body twice through its *io.SectionReader — once to compute the block and
 // payload digests that go into the header, once to compress — so no buffer

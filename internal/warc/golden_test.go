@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"crawl/internal/httpmsg"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -139,7 +141,7 @@ func verifyDigests(t *testing.T, path string) {
 		switch typ {
 		case TypeResponse:
 			var buf bytes.Buffer
-			if _, err := parseResponse(bufioReader(string(block)), "", &buf); err != nil {
+			if _, err := httpmsg.Read(bufioReader(string(block)), "", 0, &buf); err != nil {
 				t.Errorf("response at %d: %v", loc.Offset, err)
 			}
 			payload = buf.Bytes()

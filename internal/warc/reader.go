@@ -428,3 +428,10 @@ func baseName(path string) string {
 	}
 	return strings.TrimSuffix(path, ".open")
 }
+
+func truncateForError(b []byte) []byte {
+	if len(b) > 64 {
+		return b[:64]
+	}
+	return b
+}

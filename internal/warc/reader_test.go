@@ -285,3 +285,54 @@ func TestMend(t *testing.T) {
 		t.Errorf("second Mend: %v %v", reps, err)
 	}
 }
+
+func gzipped(s string) string {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(s))
+	zw.Close()
+	return b.String()
+}
+
+// FuzzReader: any bytes give records then io.EOF or a FormatError, never a
+// panic; locations stay inside the input and increase.
+func FuzzReader(f *testing.F) {
+	var plain bytes.Buffer
+	plain.WriteString("WARC/1.1\r\nWARC-Type: metadata\r\nContent-Length: 3\r\n\r\nabc\r\n\r\n")
+	f.Add(plain.Bytes())
+	f.Add([]byte(gzipped(plain.String())))
+	f.Add([]byte(gzipped(plain.String() + plain.String())))
+	f.Add([]byte("WARC/1.0\r\nContent-Length: 99999999999\r\n\r\n"))
+	f.Add([]byte("WARC/1.1\r\n X: folded\r\nContent-Length: 0\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := NewReader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		last := int64(-1)
+		for i := 0; i < 10000; i++ {
+			rec, loc, err := r.Next()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				var fe *FormatError
+				if !errors.As(err, &fe) {
+					t.Fatalf("error %T %v is not a FormatError", err, err)
+				}
+				if fe.Offset < 0 || fe.Offset > int64(len(data)) {
+					t.Fatalf("error offset %d outside %d bytes", fe.Offset, len(data))
+				}
+				return
+			}
+			if loc.Offset < last || loc.Offset+loc.Length > int64(len(data)) {
+				t.Fatalf("location %+v after %d in %d bytes", loc, last, len(data))
+			}
+			last = loc.Offset
+			if _, err := io.Copy(io.Discard, rec.Block); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}

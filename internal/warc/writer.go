@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"crawl/internal/httpmsg"
 )
 
 // Sentinel errors callers branch on.
@@ -190,12 +192,12 @@ func sanitizeName(s string) string {
 type analysis struct {
 	blockDigest   string
 	payloadDigest string // "" when the response is not parseable HTTP
-	http          httpResponse
+	http          httpmsg.Message
 	httpErr       error
 }
 
 // analyze reads block once. For a response it tees the bytes through the
-// HTTP parser to digest the payload in the same pass; nothing proportional
+// HTTP reader to digest the payload in the same pass; nothing proportional
 // to the body is held.
 func (w *Writer) analyze(block *io.SectionReader, response bool, method string) (analysis, error) {
 	var a analysis
@@ -216,7 +218,7 @@ func (w *Writer) analyze(block *io.SectionReader, response bool, method string) 
 	tee := &errTee{r: src, w: bh}
 	sc.br.Reset(tee)
 	ph := w.algo.new()
-	a.http, a.httpErr = parseResponseHead(sc.br, method, ph, false, sc.buf)
+	a.http, a.httpErr = httpmsg.Read(sc.br, method, 0, ph)
 	if tee.err != nil {
 		return a, fmt.Errorf("warc: read response: %w", tee.err)
 	}
@@ -226,9 +228,32 @@ func (w *Writer) analyze(block *io.SectionReader, response bool, method string) 
 		return a, fmt.Errorf("warc: read response: %w", err)
 	}
 	a.blockDigest = w.algo.format(bh)
-	if a.httpErr == nil {
-		a.payloadDigest = w.algo.format(ph)
+	if a.httpErr != nil {
+		return a, nil
 	}
+	if errors.Is(a.http.Err, httpmsg.ErrMalformedChunk) {
+		// A chunked body whose coding is malformed has no payload that
+		// readers agree on past the bad point: net/http stops there with an
+		// error, while warcio passes the rest through raw (Python's
+		// ChunkedDataReader and warcio.js's dechunk, which reads the whole
+		// body raw when the first chunk-size line is the bad one). So the
+		// payload digest is that of every byte after the final head, chunk
+		// framing included: the bytes the record holds as its payload. That
+		// is what pywb's indexer computes for a response without a
+		// WARC-Payload-Digest (it hashes record.raw_stream after the HTTP
+		// head) and what `warcio check` verifies (its DigestVerifyingReader
+		// starts the payload digest where the HTTP head ends), so neither
+		// rejects the record. The record is WARC-Truncated (its framing
+		// never ended) and never a revisit original. A body that is only
+		// cut short keeps the digest of the payload decoded before the cut,
+		// which net/http and warcio decode alike.
+		ph = w.algo.new()
+		body := io.NewSectionReader(block, a.http.HeadLen, block.Size()-a.http.HeadLen)
+		if _, err := io.CopyBuffer(ph, body, sc.buf); err != nil {
+			return a, fmt.Errorf("warc: read response: %w", err)
+		}
+	}
+	a.payloadDigest = w.algo.format(ph)
 	return a, nil
 }
 
@@ -318,7 +343,7 @@ func (w *Writer) WriteExchange(ex Exchange) (ExchangeResult, error) {
 	reqID, respID := w.opts.newID(), w.opts.newID()
 
 	dedupable := respA.payloadDigest != "" && truncated == "" &&
-		respA.http.Status >= 200 && respA.http.Status < 300 && respA.http.PayloadLen > 0
+		respA.http.Head.Status >= 200 && respA.http.Head.Status < 300 && respA.http.Payload > 0
 	var orig Original
 	revisit := false
 	if dedupable {
@@ -342,7 +367,7 @@ func (w *Writer) WriteExchange(ex Exchange) (ExchangeResult, error) {
 	var respH Header
 	respBlock := ex.Response
 	if revisit {
-		respBlock = io.NewSectionReader(ex.Response, 0, respA.http.HeaderLen)
+		respBlock = io.NewSectionReader(ex.Response, 0, respA.http.HeadLen)
 		hdrA, err := w.analyze(respBlock, false, "")
 		if err != nil {
 			return res, fmt.Errorf("archive %s: %w", ex.TargetURI, err)
@@ -389,7 +414,7 @@ func (w *Writer) WriteExchange(ex Exchange) (ExchangeResult, error) {
 		ResponseID:    respID,
 		PayloadDigest: respA.payloadDigest,
 		Revisit:       revisit,
-		Status:        respA.http.Status,
+		Status:        respA.http.Head.Status,
 		Truncated:     truncated,
 	}
 	return res, nil
@@ -777,4 +802,20 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// requestMethod returns the method of a raw HTTP request ("" if unreadable).
+func requestMethod(r io.ReaderAt) string {
+	var buf [32]byte
+	n, _ := r.ReadAt(buf[:], 0)
+	m, _, ok := bytes.Cut(buf[:n], []byte(" "))
+	if !ok || len(m) == 0 {
+		return ""
+	}
+	for _, c := range m {
+		if c < 'A' || c > 'Z' {
+			return ""
+		}
+	}
+	return string(m)
 }

@@ -577,3 +577,40 @@ func TestSerialUniqueUnderRace(t *testing.T) {
 		seen[n] = true
 	}
 }
+
+// TestPayloadDigestOfBrokenFraming: the payload digest where the framing is
+// odd. An HTTP/1.0 body is its raw bytes whatever Transfer-Encoding says (as
+// net/http reads it); a malformed chunked body's payload is every byte after
+// the head (see analyze); a chunked body merely cut short keeps the payload
+// decoded before the cut. Each is WARC-Truncated when its framing never
+// ended.
+func TestPayloadDigestOfBrokenFraming(t *testing.T) {
+	const te = "Transfer-Encoding: chunked\r\n\r\n"
+	cases := []struct {
+		name, head, body, payload, truncated string
+	}{
+		{"HTTP/1.0 chunked is raw", "HTTP/1.0 200 OK\r\n" + te, "2\r\nok\r\n0\r\n\r\n", "2\r\nok\r\n0\r\n\r\n", ""},
+		{"bad hex size", "HTTP/1.1 200 OK\r\n" + te, "2\r\nok\r\nzz\r\nabc\r\n0\r\n\r\n", "2\r\nok\r\nzz\r\nabc\r\n0\r\n\r\n", "disconnect"},
+		{"no CRLF after data", "HTTP/1.1 200 OK\r\n" + te, "2\r\nokX0\r\n\r\n", "2\r\nokX0\r\n\r\n", "disconnect"},
+		{"bare LF", "HTTP/1.1 200 OK\r\n" + te, "2\nok\n0\n\n", "2\nok\n0\n\n", "disconnect"},
+		{"cut mid chunk", "HTTP/1.1 200 OK\r\n" + te, "2\r\nok\r\n5\r\nab", "okab", "disconnect"},
+		{"well formed", "HTTP/1.1 200 OK\r\n" + te, "2\r\nok\r\n0\r\n\r\n", "ok", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := newTestWriter(t, WriterOptions{})
+			res, err := w.WriteExchange(Exchange{TargetURI: "http://example.org/", Request: section(getReq), Response: section(c.head + c.body)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := sha1B32([]byte(c.payload)); res.PayloadDigest != want {
+				t.Errorf("payload digest %s, want %s (of %q)", res.PayloadDigest, want, c.payload)
+			}
+			w.Close()
+			h, _ := readMember(t, w.opts.Dir, res.Response)
+			if got := h.Get("WARC-Truncated"); got != c.truncated || res.Truncated != c.truncated {
+				t.Errorf("WARC-Truncated %q, want %q", got, c.truncated)
+			}
+		})
+	}
+}

@@ -6,8 +6,6 @@ import (
 	"io"
 	"sync"
 	"time"
-
-	"crawl/internal/warc"
 )
 
 // Exchange is one HTTP fetch as it crossed the wire.
@@ -42,24 +40,6 @@ type Exchange struct {
 	closed bool
 	req    *spool
 	resp   *spool
-}
-
-// WARC converts the exchange for warc.Writer.WriteExchange. Each call returns
-// fresh section readers, so it may be called more than once.
-func (e *Exchange) WARC() warc.Exchange {
-	x := warc.Exchange{
-		TargetURI: e.URL,
-		IP:        e.IP,
-		Date:      e.Start,
-		Truncated: e.Truncated,
-	}
-	if e.Request != nil {
-		x.Request = e.req.section(e.Request.Size())
-	}
-	if e.Response != nil {
-		x.Response = e.resp.section(e.Response.Size())
-	}
-	return x
 }
 
 // Close releases the exchange's spools (memory and temp files). The response

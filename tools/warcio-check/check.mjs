@@ -17,7 +17,9 @@
 //
 // Payload digests are computed here as WARC 1.1 defines the payload of an
 // application/http response: the entity body with chunked transfer coding
-// removed and content coding kept (no body for HEAD, 1xx, 204, 304). warcio's
+// removed and content coding kept (no body for HEAD, 1xx, 204, 304), framed
+// as net/http frames it (see httpPayload, which also says what the payload
+// of a malformed chunked body is). warcio's
 // own `warcio check` digests the raw bytes after the HTTP headers, chunk
 // framing included (webrecorder/warcio#74/#75), and would report false
 // mismatches on spec-correct chunked records; that is why this tool de-chunks
@@ -60,80 +62,129 @@ function indexOfSeq(buf, seq, from = 0) {
   return Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).indexOf(seq, from);
 }
 
-// splitHead returns [headerText, bodyStart] of an HTTP message, or null.
-function splitHead(block) {
-  let end = indexOfSeq(block, "\r\n\r\n");
-  let len = 4;
-  const lf = indexOfSeq(block, "\n\n");
-  if (end < 0 || (lf >= 0 && lf < end)) {
-    end = lf;
-    len = 2;
-  }
-  if (end < 0) return null;
-  return [Buffer.from(block.subarray(0, end)).toString("latin1"), end + len];
+// readLine returns [line without LF or CRLF, next position], or null when no
+// LF follows (the bytes end inside the line).
+function readLine(buf, pos) {
+  const eol = indexOfSeq(buf, "\n", pos);
+  if (eol < 0) return null;
+  let end = eol;
+  if (end > pos && buf[end - 1] === 0x0d) end--;
+  return [Buffer.from(buf.subarray(pos, end)).toString("latin1"), eol + 1];
 }
 
-// dechunk removes chunked framing; a cut-off body yields what arrived.
+const MAX_HEAD = 1 << 20; // bytes of one head
+const MAX_INTERIM = 16; // interim 1xx heads before the final one
+
+// readHead reads one response head at pos: {major, minor, status, headers,
+// end}, or null when the bytes do not hold a complete one. The status line is
+// "HTTP/X.Y SSS reason" as net/http reads it; header lines end in LF or CRLF;
+// a line without a colon is skipped.
+function readHead(buf, pos) {
+  const start = pos;
+  let l = readLine(buf, pos);
+  if (!l) return null;
+  const m = /^HTTP\/(\d)\.(\d) +(\d{3})(?: |$)/.exec(l[0]);
+  if (!m) return null;
+  const head = { major: +m[1], minor: +m[2], status: +m[3], headers: [] };
+  pos = l[1];
+  for (;;) {
+    l = readLine(buf, pos);
+    if (!l || l[1] - start > MAX_HEAD) return null;
+    pos = l[1];
+    if (l[0] === "") break;
+    const i = l[0].indexOf(":");
+    if (i < 0) continue;
+    head.headers.push([l[0].slice(0, i).trim().toLowerCase(), l[0].slice(i + 1).trim()]);
+  }
+  head.end = pos;
+  return head;
+}
+
+// dechunk removes the chunked coding, by net/http's rules: chunk-size lines
+// of 1 to 16 hex digits (extensions and trailing blanks allowed) ending in
+// CRLF with no other CR, chunk data followed by CRLF, a trailer section
+// ending in CRLF CRLF. It returns {payload, malformed}: a body cut short
+// yields what was decoded; a malformed one is flagged.
 function dechunk(body) {
   const parts = [];
   let pos = 0;
+  const cut = () => ({ payload: Buffer.concat(parts), malformed: false });
+  const bad = () => ({ payload: Buffer.concat(parts), malformed: true });
   for (;;) {
     const eol = indexOfSeq(body, "\n", pos);
-    if (eol < 0) break;
-    const sizeLine = Buffer.from(body.subarray(pos, eol)).toString("latin1").replace(/\r$/, "").split(";")[0].trim();
-    const size = parseInt(sizeLine, 16);
-    if (!/^[0-9a-fA-F]+$/.test(sizeLine) || Number.isNaN(size)) break;
+    if (eol < 0) return cut();
+    const line = Buffer.from(body.subarray(pos, eol)).toString("latin1");
+    const cr = line.indexOf("\r");
+    if (cr !== line.length - 1 || line.length - 1 >= 4096) return bad();
+    const size = line.slice(0, -1).replace(/[ \t]+$/, "").split(";")[0];
+    if (!/^[0-9a-fA-F]{1,16}$/.test(size)) return bad();
     pos = eol + 1;
-    if (size === 0) break;
-    parts.push(body.subarray(pos, Math.min(pos + size, body.length)));
-    pos += size;
-    if (pos >= body.length) break;
-    if (body[pos] === 0x0d) pos++;
-    if (body[pos] === 0x0a) pos++;
+    const n = BigInt("0x" + size);
+    if (n === 0n) break;
+    if (BigInt(body.length - pos) <= n) {
+      parts.push(body.subarray(pos));
+      return cut();
+    }
+    parts.push(body.subarray(pos, pos + Number(n)));
+    pos += Number(n);
+    if (pos < body.length && body[pos] !== 0x0d) return bad();
+    if (pos + 1 < body.length && body[pos + 1] !== 0x0a) return bad();
+    if (pos + 2 > body.length) return cut();
+    pos += 2;
   }
-  return Buffer.concat(parts);
+  // The trailer section: lines up to an empty one; it must end in CRLF CRLF.
+  let crlf = true;
+  const trailerStart = pos;
+  for (;;) {
+    const eol = indexOfSeq(body, "\n", pos);
+    if (eol >= 0 && eol + 1 - trailerStart > MAX_HEAD) return bad();
+    if (eol < 0) return body.length - trailerStart > MAX_HEAD ? bad() : cut();
+    const isCRLF = eol > pos && body[eol - 1] === 0x0d;
+    const empty = eol === pos || (isCRLF && eol - 1 === pos);
+    if (empty) return crlf && isCRLF ? { payload: Buffer.concat(parts), malformed: false } : bad();
+    crlf = isCRLF;
+    pos = eol + 1;
+  }
 }
 
-// httpPayload returns the entity body of a raw response, per WARC 1.1.
+// httpPayload returns the payload of a raw response as WARC 1.1 defines it
+// (the entity body, chunked coding removed, content coding kept), or null
+// when the block is not an HTTP response. The framing is net/http's: no body
+// for HEAD, 1xx, 204 and 304; Transfer-Encoding only from HTTP/1.1 on (an
+// HTTP/1.0 message's raw bytes are its body); then Content-Length (values
+// that disagree make it unusable); then the rest of the bytes. A transfer
+// coding other than chunked reads to the end. When the chunked coding is
+// malformed, readers disagree on the payload past the bad point (net/http
+// stops, warcio passes the rest through raw), so the payload is every byte
+// after the head: what pywb digests for a response without a payload digest
+// and what `warcio check` verifies.
 function httpPayload(block, method) {
-  let head = splitHead(block);
+  let head = readHead(block, 0);
+  for (let i = 0; head && head.status >= 100 && head.status < 200 && head.status !== 101; i++) {
+    if (i >= MAX_INTERIM) return null;
+    head = readHead(block, head.end);
+  }
   if (!head) return null;
-  let start = 0;
-  // Skip interim 1xx responses (not 101).
-  for (let i = 0; i < 16; i++) {
-    const status = parseInt(head[0].split(/\r?\n/)[0].split(" ")[1], 10);
-    if (status >= 100 && status < 200 && status !== 101) {
-      start += head[1];
-      const next = splitHead(block.subarray(start));
-      if (!next) return null;
-      head = next;
-      continue;
-    }
-    break;
+  const { status } = head;
+  const body = block.subarray(head.end);
+  const res = (payload) => ({ status, payload, headerLen: head.end });
+  if (method === "HEAD" || (status >= 100 && status < 200) || status === 204 || status === 304) return res(Buffer.alloc(0));
+  let te = null;
+  const lengths = [];
+  for (const [k, v] of head.headers) {
+    if (k === "transfer-encoding") te = v.split(",").pop().trim().toLowerCase();
+    if (k === "content-length") lengths.push(v);
   }
-  const lines = head[0].split(/\r?\n/);
-  const status = parseInt(lines[0].split(" ")[1], 10);
-  if (!/^HTTP\/1\.\d \d{3}/.test(lines[0])) return null;
-  const headers = new Map();
-  for (const l of lines.slice(1)) {
-    const i = l.indexOf(":");
-    if (i < 0) continue;
-    const k = l.slice(0, i).trim().toLowerCase();
-    const v = l.slice(i + 1).trim();
-    headers.set(k, headers.has(k) ? headers.get(k) + "," + v : v);
+  if (te !== null && (head.major > 1 || (head.major === 1 && head.minor >= 1))) {
+    if (te !== "chunked") return res(body);
+    const d = dechunk(body);
+    return res(d.malformed ? body : d.payload);
   }
-  const body = block.subarray(start + head[1]);
-  if (method === "HEAD" || status < 200 || status === 204 || status === 304) return { status, payload: Buffer.alloc(0), headerLen: start + head[1] };
-  const te = (headers.get("transfer-encoding") || "").toLowerCase().split(",").map((s) => s.trim()).filter(Boolean);
-  if (te.length) {
-    return { status, payload: te[te.length - 1] === "chunked" ? dechunk(body) : body, headerLen: start + head[1] };
+  if (lengths.length && lengths.every((v) => /^\d+$/.test(v) && BigInt(v) === BigInt(lengths[0]))) {
+    const n = BigInt(lengths[0]);
+    return res(body.subarray(0, n < BigInt(body.length) ? Number(n) : body.length));
   }
-  const cl = headers.get("content-length");
-  if (cl !== undefined && /^\d+$/.test(cl.split(",")[0].trim()) && cl.split(",").every((v) => v.trim() === cl.split(",")[0].trim())) {
-    const n = parseInt(cl, 10);
-    return { status, payload: body.subarray(0, Math.min(n, body.length)), headerLen: start + head[1] };
-  }
-  return { status, payload: body, headerLen: start + head[1] };
+  return res(body);
 }
 
 const DATE_RE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
