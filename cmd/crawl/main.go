@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -25,7 +26,33 @@ func main() {
 		fmt.Fprintln(os.Stderr, "crawl: quitting at once; the next run repairs the open WARC file")
 		os.Exit(130)
 	}()
+	stopProfile := startCPUProfile(os.Getenv("CRAWL_CPUPROFILE"))
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	cancel()
+	stopProfile()
 	os.Exit(exitStatus(err, os.Stderr))
+}
+
+// startCPUProfile writes a CPU profile of the whole run to path when it is
+// set (the CRAWL_CPUPROFILE environment variable, used by scripts/bench;
+// read it with `go tool pprof -top FILE`). The quick exit of a second
+// signal loses the profile.
+func startCPUProfile(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		if err = pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "crawl: CRAWL_CPUPROFILE: %v\n", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
