@@ -35,6 +35,7 @@ func TestUsageAndExitStatus(t *testing.T) {
 		{"search -h documents syntax", []string{"search", "-h"}, 0, "--limit", ""},
 		{"unknown flag", []string{"hosts", "--frob"}, 2, "", "flag provided but not defined: -frob"},
 		{"bad duration", []string{"crawl", "--delay", "soon"}, 2, "", "invalid value \"soon\""},
+		{"bad address range", []string{"crawl", "--allow-addresses", "10.0.0.0/33"}, 2, "", "want a CIDR prefix"},
 		{"discover needs a zone", []string{"discover", "--archive", archive}, 2, "", "name a ZONE or give --zone-file"},
 		{"hosts takes no arguments", []string{"hosts", "x", "--archive", archive}, 2, "", "hosts takes no arguments"},
 		{"captures needs one host", []string{"captures", "--archive", archive}, 2, "", "name exactly one HOST"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"sort"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"crawl/internal/crawler"
 	"crawl/internal/discover"
 	"crawl/internal/index"
+	"crawl/internal/netguard"
 	"crawl/internal/page"
 )
 
@@ -24,6 +26,12 @@ archive, one site (a discovered domain with its web hosts) at a time per slot.
 A HOST argument crawls that host; a URL argument seeds the crawl there, and the
 URL's host is its scope. Connections go to the addresses discovery recorded,
 never through the system resolver; --connect-to overrides them.
+
+Addresses: loopback, private (RFC 1918), link-local, carrier-grade NAT,
+documentation, multicast and the other special-purpose ranges of the IANA
+registries are never connected to, whatever names them (zone data,
+--connect-to, a seed URL, a redirect): such a host fails with the reason
+recorded. --allow-addresses CIDR opens a range on purpose.
 
 Politeness: robots.txt is obeyed (and archived) unless --ignore-robots;
 requests to one host are --delay apart, --host-parallel at once; Crawl-delay is
@@ -57,11 +65,33 @@ func (e *env) crawlFlags() *crawler.Config {
 	fs.BoolVar(&c.IgnoreRobots, "ignore-robots", false, "do not obey robots.txt (it is still fetched and archived)")
 	fs.StringVar(&c.UserAgent, "user-agent", "", "User-Agent `string` (default \"crawl/VERSION (+CONTACT)\")")
 	fs.Var((*stringList)(&c.ConnectTo), "connect-to", "`HOST:PORT=ADDR:PORT` connection override, like curl's (repeatable)")
+	fs.Var((*prefixList)(&c.AllowAddresses), "allow-addresses", "crawl addresses in this special-purpose `CIDR` range too (loopback, private, link-local...: refused otherwise; repeatable)")
 	fs.Var((*stringList)(&c.Scope), "scope", "also crawl this `host or domain` and its subdomains (repeatable)")
 	fs.BoolVar(&c.Recrawl, "recrawl", false, "take a new snapshot of sites already crawled (unchanged payloads become revisits)")
 	fs.DurationVar(&c.StopGrace, "stop-grace", c.StopGrace, "after a stop signal, fetches in flight get this long")
 	fs.DurationVar(&c.ProgressInterval, "progress-interval", c.ProgressInterval, "how often progress is logged when stderr is not a terminal")
 	return &c
+}
+
+// prefixList is a repeatable flag of CIDR prefixes (or addresses), also
+// comma-separated.
+type prefixList []netip.Prefix
+
+func (p *prefixList) String() string {
+	var ss []string
+	for _, x := range *p {
+		ss = append(ss, x.String())
+	}
+	return strings.Join(ss, ",")
+}
+
+func (p *prefixList) Set(v string) error {
+	ps, err := netguard.ParsePrefixes(strings.Split(v, ","))
+	if err != nil {
+		return err
+	}
+	*p = append(*p, ps...)
+	return nil
 }
 
 func runCrawl(ctx context.Context, e *env, args []string) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -57,6 +58,13 @@ type Config struct {
 	Contact      string   // URL or address for site operators
 	ConnectTo    []string // HOST:PORT=ADDR:PORT overrides, like curl --connect-to
 	Scope        []string // extra hosts or domains (and their subdomains) that may be crawled
+	// AllowAddresses opens special-purpose address ranges (loopback,
+	// RFC 1918, link-local, ...: see netguard) to the crawl. Without them
+	// every connection to such an address is refused, whatever named it
+	// (zone data, ConnectTo, a seed URL, a redirect); the refusal is the
+	// URL's fetch error and sets its host aside. Tests and the demo, whose
+	// servers are on loopback, pass 127.0.0.0/8.
+	AllowAddresses []netip.Prefix
 
 	// Recrawl takes a new snapshot of sites already finished (done, partial
 	// by a limit, failed): their frontier and seen set are reset, robots.txt

@@ -16,6 +16,7 @@ import (
 	"github.com/gocolly/colly/v2"
 
 	"crawl/internal/archive"
+	"crawl/internal/netguard"
 	"crawl/internal/wire"
 )
 
@@ -147,6 +148,7 @@ func New(cfg Config) (*Crawler, error) {
 	}
 	t := wire.NewTransport(wire.Options{
 		ConnectTo:  connectTo,
+		Control:    netguard.New(cfg.AllowAddresses).Control,
 		Resolve:    c.resolve,
 		MaxBody:    cfg.MaxBody,
 		Timeout:    cfg.Timeout,

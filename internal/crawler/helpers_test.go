@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -123,11 +124,16 @@ func (a *testArchive) config() Config {
 	cfg.Timeout = 5 * time.Second
 	cfg.StopGrace = 2 * time.Second
 	cfg.Contact = "https://example.test/contact"
+	cfg.AllowAddresses = loopback
 	if testing.Verbose() {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return cfg
 }
+
+// loopback opens the loopback range, where every test server listens: the
+// crawler refuses it otherwise (netguard).
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 
 // serverLog is a server-side request log.
 type serverLog struct {

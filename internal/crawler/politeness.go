@@ -2,9 +2,12 @@ package crawler
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"time"
+
+	"crawl/internal/netguard"
 )
 
 // politeness keeps per-host limits that hold per host no matter which site's
@@ -160,6 +163,8 @@ func (p *politeness) setDelay(host string, d time.Duration) {
 
 // outcome records whether a fetch got a response. After max consecutive
 // failures the host is set aside; it returns the reason once that happened.
+// A refused address (netguard) sets the host aside at once: the refusal
+// holds for the whole run, so trying again would only repeat it.
 func (p *politeness) outcome(host string, err error, max int) (setAside string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -169,7 +174,12 @@ func (p *politeness) outcome(host string, err error, max int) (setAside string) 
 		return g.failed
 	}
 	g.failures++
-	if max > 0 && g.failures >= max && g.failed == "" {
+	var refused *netguard.RefusedError
+	switch {
+	case g.failed != "":
+	case errors.As(err, &refused):
+		g.failed = refused.Error()
+	case max > 0 && g.failures >= max:
 		g.failed = err.Error()
 	}
 	return g.failed

@@ -211,7 +211,7 @@ func (c *Crawler) endSite(sc *siteCrawl, begin time.Time, reason string, stateEr
 		sc.rec.Status = StatusPartial
 		sc.rec.Reason = reason
 	}
-	if reason == "" && sc.rec.Pages == 0 && sc.rec.Errors > 0 {
+	if reason == "" && sc.rec.Pages == 0 && (sc.rec.Errors > 0 || sc.rec.anySetAside()) {
 		sc.rec.Status = StatusFailed
 		sc.rec.Reason = reasonNoAnswer
 	}
@@ -279,7 +279,7 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 	host := hostOf(u)
 	if why := c.polite.failed(host); why != "" {
 		c.log.Debug("host set aside, skipping", "url", e.URL, "why", why)
-		return c.finish(sc, comp, "", nil)
+		return c.finish(sc, comp, host, nil)
 	}
 	if !c.cfg.IgnoreRobots {
 		rules, err := c.robotsFor(siteCtx, fetchCtx, sc, u)
@@ -329,20 +329,23 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 }
 
 // finish updates the site's counters with the fetch from host, if there
-// was one, and commits the completion.
+// was one (f nil with a host: a URL skipped because the host was set
+// aside), and commits the completion.
 func (c *Crawler) finish(sc *siteCrawl, comp *completion, host string, f *fetched) error {
 	sc.mu.Lock()
-	if f != nil {
+	if host != "" {
 		t := sc.rec.Hosts[host]
 		if t == nil {
 			t = &tally{}
 			sc.rec.Hosts[host] = t
 		}
-		if f.err != nil {
+		switch {
+		case f == nil:
+		case f.err != nil:
 			sc.rec.Errors++
 			t.Errors++
 			t.Last = f.err.Error()
-		} else {
+		default:
 			sc.rec.Pages++
 			sc.rec.Bytes += f.size
 			t.Pages++
@@ -371,4 +374,17 @@ func (c *Crawler) retryAfter(h http.Header) time.Duration {
 		}
 	}
 	return max(0, min(d, c.cfg.RetryAfterCap))
+}
+
+// anySetAside reports whether a host of the site was set aside (after
+// repeated failures, or because its address is refused): a site with no
+// capture and such a host has failed, even if the host's only fetch was
+// its robots.txt.
+func (r *siteRecord) anySetAside() bool {
+	for _, t := range r.Hosts {
+		if t.Failed != "" {
+			return true
+		}
+	}
+	return false
 }
