@@ -55,7 +55,7 @@ func (e *env) crawlFlags() *crawler.Config {
 	fs.IntVar(&c.MaxPages, "max-pages", c.MaxPages, "captures per site")
 	fs.IntVar(&c.MaxDepth, "max-depth", c.MaxDepth, "link hops from a seed")
 	fs.Int64Var(&c.MaxBody, "max-body", c.MaxBody, "response body `bytes` kept; a longer body is cut and marked truncated")
-	fs.Int64Var(&c.MaxParse, "max-parse", c.MaxParse, "decoded `bytes` of one page handed to the parser")
+	e.parseFlags(&c.Parse)
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "one request, from connecting to the last byte")
 	fs.DurationVar(&c.SiteTimeout, "site-timeout", c.SiteTimeout, "one site's whole crawl")
 	fs.IntVar(&c.MaxRedirects, "max-redirects", c.MaxRedirects, "hops of one redirect chain")
@@ -71,6 +71,17 @@ func (e *env) crawlFlags() *crawler.Config {
 	fs.DurationVar(&c.StopGrace, "stop-grace", c.StopGrace, "after a stop signal, fetches in flight get this long")
 	fs.DurationVar(&c.ProgressInterval, "progress-interval", c.ProgressInterval, "how often progress is logged when stderr is not a terminal")
 	return &c
+}
+
+// parseFlags registers the page parse's limits into lim, which the crawler
+// and the index share (the index takes the crawler's parse only when they
+// are the same), and reindex takes, so a rebuild parses alike.
+func (e *env) parseFlags(lim *page.Limits) {
+	if lim.MaxBody == 0 && lim.Config == (page.Config{}) {
+		*lim = page.DefaultLimits()
+	}
+	e.fs.Int64Var(&lim.MaxBody, "max-parse", lim.MaxBody, "decoded `bytes` of one page handed to the parser")
+	e.fs.IntVar(&lim.Config.MaxLinks, "max-links", lim.Config.MaxLinks, "links taken from one page (more are dropped, and the capture gets a note)")
 }
 
 // prefixList is a repeatable flag of CIDR prefixes (or addresses), also
@@ -117,7 +128,7 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	s, err := openSession(e, w, robotsPolicy(cfg), true)
+	s, err := openSession(e, w, robotsPolicy(cfg), cfg.Parse, true)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"crawl/internal/archive"
 	"crawl/internal/discover"
+	"crawl/internal/page"
 )
 
 func discoverCommand() *command {
@@ -165,7 +166,7 @@ func runDiscover(ctx context.Context, e *env, args []string) error {
 	if len(zones) == 0 && len(f.zoneFiles) == 0 {
 		return usagef(e.cmd, "name a ZONE or give --zone-file")
 	}
-	s, err := openSession(e, w, "", false)
+	s, err := openSession(e, w, "", page.DefaultLimits(), false)
 	if err != nil {
 		return err
 	}

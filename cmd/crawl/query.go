@@ -9,6 +9,7 @@ import (
 
 	"crawl/internal/archive"
 	"crawl/internal/index"
+	"crawl/internal/page"
 	"crawl/internal/warc"
 )
 
@@ -207,6 +208,8 @@ func reindexCommand() *command {
 		name:    "reindex",
 		summary: "rebuild the index and the search index from the archive's WARC files",
 		run: func(ctx context.Context, e *env, args []string) error {
+			parse := page.DefaultLimits()
+			e.parseFlags(&parse)
 			if err := e.parseNone(args); err != nil {
 				return err
 			}
@@ -221,7 +224,7 @@ func reindexCommand() *command {
 				return err
 			}
 			start := time.Now()
-			st, err := index.Rebuild(ctx, layout, index.Options{Logger: e.log})
+			st, err := index.Rebuild(ctx, layout, index.Options{Logger: e.log, Parse: parse})
 			// Damaged files still leave a rebuilt index of every good
 			// record; the stats say what was read, the error what was not.
 			fmt.Fprintf(e.stderr, "reindex: %d files, %d records, %d pages indexed, %d skipped, %d damaged files, in %s\n",

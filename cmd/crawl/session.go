@@ -8,6 +8,7 @@ import (
 	"crawl/internal/archive"
 	"crawl/internal/crawler"
 	"crawl/internal/index"
+	"crawl/internal/page"
 	"crawl/internal/warc"
 )
 
@@ -41,8 +42,9 @@ func (e *env) warcFlags() *warcOptions {
 
 // openSession opens the archive for writing. withState also opens the
 // crawler's state, whose payload digests let the writer make revisit records
-// across crawls of the same archive.
-func openSession(e *env, o *warcOptions, robots string, withState bool) (*session, error) {
+// across crawls of the same archive. parse are the limits the index parses
+// pages with: the crawler's, so that it takes the crawler's parse.
+func openSession(e *env, o *warcOptions, robots string, parse page.Limits, withState bool) (*session, error) {
 	s := &session{layout: archive.Layout{Root: e.archive}}
 	if err := s.layout.Create(); err != nil {
 		return nil, err
@@ -53,7 +55,7 @@ func openSession(e *env, o *warcOptions, robots string, withState bool) (*sessio
 	// A quarter of the index's default queue: decoded batches of discovered
 	// hosts weigh several times their raw bytes, and a zone of a million
 	// names keeps that queue full.
-	ix, err := index.Open(s.layout, index.Options{Logger: e.log, QueueBytes: 16 << 20})
+	ix, err := index.Open(s.layout, index.Options{Logger: e.log, QueueBytes: 16 << 20, Parse: parse})
 	if err != nil {
 		return nil, err
 	}

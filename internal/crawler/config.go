@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"crawl/internal/page"
 	"crawl/internal/warc"
 )
 
@@ -45,13 +46,20 @@ type Config struct {
 	MaxPages         int           // captures per site (robots.txt not counted)
 	MaxDepth         int           // link hops from a seed (requisites and redirects add none)
 	MaxBody          int64         // response body bytes kept; a longer body is cut and marked truncated
-	MaxParse         int64         // decoded bytes handed to the HTML/CSS parser (gzip bombs stop here)
 	Timeout          time.Duration // one request, from dial to the last body byte
 	SiteTimeout      time.Duration // one site's whole crawl
 	MaxRedirects     int           // hops of one redirect chain
 	MaxURLLength     int           // longer URLs are not queued
 	MaxSegmentRepeat int           // a path segment repeated more often than this marks a trap
 	MaxQueryVariants int           // distinct query strings per path (the endless calendar ends here)
+
+	// Parse are the limits of the page parse: Parse.MaxBody decoded bytes
+	// of a body are read (gzip bombs stop here), Parse.Config bounds what
+	// is kept (Parse.Config.MaxLinks: the links taken from one page). The
+	// parse travels with the response to the WARC writer's Observer
+	// (warc.Exchange.Parsed), so the index, opened with the same Limits,
+	// takes it instead of parsing the page again.
+	Parse page.Limits
 
 	IgnoreRobots bool     // robots.txt is still fetched and archived, but neither its rules nor its Crawl-delay apply
 	UserAgent    string   // default "crawl/VERSION (+CONTACT)"
@@ -95,7 +103,7 @@ func DefaultConfig() Config {
 		MaxPages:         10000,
 		MaxDepth:         50,
 		MaxBody:          64 << 20,
-		MaxParse:         16 << 20,
+		Parse:            page.DefaultLimits(),
 		Timeout:          60 * time.Second,
 		SiteTimeout:      6 * time.Hour,
 		MaxRedirects:     10,
@@ -137,8 +145,8 @@ func (cfg *Config) check() error {
 			bad = append(bad, fmt.Sprintf("%s %v < 0", name, v))
 		}
 	}
-	if cfg.MaxBody < 0 || cfg.MaxParse < 0 {
-		bad = append(bad, "negative MaxBody or MaxParse")
+	if cfg.MaxBody < 0 || cfg.Parse.MaxBody < 0 || cfg.Parse.Config.MaxLinks < 0 {
+		bad = append(bad, "negative MaxBody, Parse.MaxBody or Parse.Config.MaxLinks")
 	}
 	for _, ct := range cfg.ConnectTo {
 		if _, _, err := parseConnectTo(ct); err != nil {

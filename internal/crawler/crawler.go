@@ -119,6 +119,8 @@ func New(cfg Config) (*Crawler, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
+	// One Limits, filled in: it is compared with the index's (page.Parsed).
+	cfg.Parse = cfg.Parse.Normalized()
 	c := &Crawler{
 		cfg:    cfg,
 		log:    cfg.Logger,
@@ -156,13 +158,13 @@ func New(cfg Config) (*Crawler, error) {
 		OnExchange: c.onExchange,
 	})
 	client := &http.Client{
-		Transport: &collyShim{next: t, pending: &c.pending, maxParse: cfg.MaxParse, log: c.log},
+		Transport: &collyShim{next: t, pending: &c.pending, maxParse: c.cfg.Parse.MaxBody, log: c.log},
 		// Each redirect hop is its own capture; the crawler queues Location
 		// itself (in scope, with a hop limit). colly's own redirect handler,
 		// which would mark targets visited, is never installed.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	c.collector = newCollector(client, cfg.MaxParse)
+	c.collector = newCollector(client, c.cfg.Parse.MaxBody)
 	c.collector.OnResponseHeaders(onResponseHeaders)
 	c.collector.OnError(onError)
 	return c, nil

@@ -20,16 +20,23 @@
 //     request and response bytes; the crawler writes them with
 //     Writer.WriteExchange (a FetchError metadata record when no response
 //     came back).
-//  5. Links from the page (page.Parse on the raw body, decompressed with a
-//     cap; page.ParseCSS for style sheets) and a redirect's Location are
-//     normalised, kept in scope (the site's hosts for pages, any host of
-//     the run for requisites, plus Config.Scope), filtered by the trap rules
-//     (URL length, repeated path segments, query variants per path), and
-//     queued if not seen before.
-//  6. One bbolt transaction per fetch removes the entry from the frontier,
-//     marks it seen and queues the discoveries, after its record is
-//     written: a kill -9 loses at most the fetches in flight, and the next
-//     Run resumes where this one stopped.
+//  5. The body (decoded, capped at Parse.MaxBody) is parsed once, before it
+//     is archived: page.ParseResponse with Config.Parse for HTML (at most
+//     Parse.Config.MaxLinks links), page.ParseCSS for style sheets. The
+//     parse goes to the writer with the response (warc.Exchange.Parsed),
+//     and the index, opened with the same page.Limits, takes it instead of
+//     parsing the record again.
+//  6. Links from that parse and a redirect's Location are normalised, kept
+//     in scope (the site's hosts for pages, any host of the run for
+//     requisites, plus Config.Scope), filtered by the trap rules (URL
+//     length, repeated path segments, query variants per path), and
+//     queued if not seen before, in transactions of at most frontierChunk
+//     URLs.
+//  7. The last transaction of a fetch removes the entry from the frontier,
+//     marks it seen and queues the last discoveries, after its record is
+//     written: a kill -9 loses at most the fetches in flight (an entry
+//     whose first chunks were queued is fetched again), and the next Run
+//     resumes where this one stopped.
 //
 // The seen set is per site, so each site's snapshot is complete in itself:
 // a requisite two sites share is fetched by both (the second capture is a
@@ -83,7 +90,7 @@
 // Content-Encoding: gzip body with no size cap (its MaxBodySize bounds the
 // compressed bytes only: TestCollyBackendInflatesGzipUnbounded shows 64 KiB
 // becoming 64 MiB). The shim decodes a body that may hold links itself,
-// capped at MaxParse, and sets Response.Uncompressed so colly reads those
+// capped at Parse.MaxBody, and sets Response.Uncompressed so colly reads those
 // bytes as they are (TestCollyShimBoundsGzipBomb). The parser gets the
 // shim's bytes, not colly's Response.Body, which colly has rewritten into
 // UTF-8 by then; page.Parse decodes charsets itself from the raw bytes. A

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"crawl/internal/page"
 	"crawl/internal/warc"
 )
 
@@ -22,6 +23,7 @@ import (
 type captured struct {
 	Type, URI, ContentType, Truncated string
 	Block                             []byte
+	Parsed                            *page.Parsed // what the crawler handed the writer with a response
 }
 
 // recorder collects every record the WARC writer writes (through its
@@ -33,6 +35,7 @@ type recorder struct {
 
 func (r *recorder) Observe(loc warc.Location, rec warc.Record) {
 	b, _ := io.ReadAll(io.NewSectionReader(rec.Block, 0, min(rec.Block.Size(), 1<<16)))
+	parsed, _ := rec.Parsed.(*page.Parsed)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.recs = append(r.recs, captured{
@@ -41,6 +44,7 @@ func (r *recorder) Observe(loc warc.Location, rec warc.Record) {
 		ContentType: rec.Header.Get("Content-Type"),
 		Truncated:   rec.Header.Get("WARC-Truncated"),
 		Block:       b,
+		Parsed:      parsed,
 	})
 }
 

@@ -8,9 +8,9 @@ import (
 	"crawl/internal/page"
 )
 
-// links returns the in-scope, trap-free URLs a capture leads to.
-func (c *Crawler) links(sc *siteCrawl, e *entry, u *url.URL, f *fetched) []*entry {
-	var out []*entry
+// links hands emit the in-scope, trap-free URLs a capture leads to, one
+// at a time, in document order.
+func (c *Crawler) links(sc *siteCrawl, e *entry, u *url.URL, f *fetched, emit func(*entry)) {
 	// add takes a normalised absolute URL: page.Parse and page.ParseCSS give
 	// nothing else, and a redirect's Location is normalised below.
 	add := func(n string, requisite bool, depth, hops int) {
@@ -22,10 +22,10 @@ func (c *Crawler) links(sc *siteCrawl, e *entry, u *url.URL, f *fetched) []*entr
 			c.log.Debug("trap rule", "url", n, "rule", why)
 			return
 		}
-		out = append(out, &entry{URL: n, Depth: depth, Requisite: requisite, Hops: hops, variant: variantKey(nu)})
+		emit(&entry{URL: n, Depth: depth, Requisite: requisite, Hops: hops, variant: variantKey(nu)})
 	}
 	if f.err != nil {
-		return nil
+		return
 	}
 	if f.status >= 300 && f.status < 400 {
 		if loc := f.header.Get("Location"); loc != "" && e.Hops < c.cfg.MaxRedirects {
@@ -33,26 +33,12 @@ func (c *Crawler) links(sc *siteCrawl, e *entry, u *url.URL, f *fetched) []*entr
 				add(n, e.Requisite, e.Depth, e.Hops+1)
 			}
 		}
-		return out
+		return
 	}
-	if f.status < 200 || f.status >= 300 || len(f.body) == 0 {
-		return nil
+	for _, l := range f.css {
+		add(l.URL, true, e.Depth, 0)
 	}
-	ct := f.header.Get("Content-Type")
-	switch {
-	case isCSS(ct, u):
-		for _, l := range page.ParseCSS(f.body, ct, u) {
-			add(l.URL, true, e.Depth, 0)
-		}
-	default:
-		// Parse sniffs the body itself: what is not HTML is ErrNotHTML.
-		p, err := page.Parse(f.body, ct, u)
-		if err != nil {
-			if !errors.Is(err, page.ErrNotHTML) {
-				c.log.Debug("parse", "url", u.String(), "err", err)
-			}
-			return nil
-		}
+	if p := f.page; p != nil {
 		for _, l := range p.Links {
 			if l.Requisite {
 				add(l.URL, true, e.Depth, 0)
@@ -69,7 +55,31 @@ func (c *Crawler) links(sc *siteCrawl, e *entry, u *url.URL, f *fetched) []*entr
 			add(l.URL, false, e.Depth+1, 0)
 		}
 	}
-	return out
+}
+
+// parse reads a 2xx body that may hold links, before it is archived: the
+// page travels with the record to the index (warc.Exchange.Parsed), which
+// then does not parse it again. CSS gives its url()s; anything else goes
+// to page.ParseResponse, which sniffs: what is not HTML is ErrNotHTML.
+// The body is the decoded one capped at Parse.MaxBody, as the index would
+// read it from the record.
+func (c *Crawler) parse(u *url.URL, f *fetched) {
+	if f.err != nil || f.status < 200 || f.status >= 300 || len(f.body) == 0 {
+		return
+	}
+	ct := f.header.Get("Content-Type")
+	if isCSS(ct, u) {
+		f.css = page.ParseCSS(f.body, ct, u)
+		return
+	}
+	p, err := page.ParseResponse(f.body, f.header, u, c.cfg.Parse)
+	if err != nil {
+		if !errors.Is(err, page.ErrNotHTML) {
+			c.log.Debug("parse", "url", u.String(), "err", err)
+		}
+		return
+	}
+	f.page = p
 }
 
 func isCSS(ct string, u *url.URL) bool {

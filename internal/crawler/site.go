@@ -265,6 +265,10 @@ func (c *Crawler) result(s Site, rec *siteRecord, skipped bool) SiteResult {
 	return r
 }
 
+// frontierChunk is how many discovered URLs are queued in one state
+// transaction at most.
+const frontierChunk = 1000
+
 // visit fetches one frontier entry, archives what came back, queues what it
 // links to, and commits all of it to the state. An entry left uncommitted
 // (cancelled before it was fetched) stays in the frontier for the next run.
@@ -320,11 +324,34 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 	}
 	defer f.close()
 
+	c.parse(u, f)
+	f.body = nil // parsed: what is left to read is f.page or f.css
 	werr := c.archive(sc, u, host, f)
 	if werr != nil {
 		return werr // the archive cannot take records: stop this site, keep the entry
 	}
-	comp.found, comp.maxVariants = c.links(sc, e, u, f), c.cfg.MaxQueryVariants
+	// What the capture leads to joins the frontier in chunks of
+	// frontierChunk, each its own transaction, and the last one with the
+	// completion: a page of many links never builds one huge transaction,
+	// nor a second copy of its links. A kill between two chunks leaves the
+	// entry in the frontier, so the next run fetches it again and queues
+	// the rest (the chunks already queued are seen).
+	comp.maxVariants = c.cfg.MaxQueryVariants
+	var serr error
+	c.links(sc, e, u, f, func(n *entry) {
+		if serr != nil {
+			return
+		}
+		comp.found = append(comp.found, n)
+		if len(comp.found) >= frontierChunk {
+			serr = c.state.enqueueChunk(sc.site.Name, comp.found, comp.maxVariants)
+			comp.found = comp.found[:0]
+		}
+	})
+	f.page, f.css = nil, nil
+	if serr != nil {
+		return serr
+	}
 	return c.finish(sc, comp, host, f)
 }
 

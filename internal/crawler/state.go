@@ -318,6 +318,15 @@ func putEntry(fr *bolt.Bucket, site string, e *entry) error {
 	return fr.Put(siteKey(site, b[:]), v)
 }
 
+// enqueueChunk queues a part of what a fetch discovered, in a transaction
+// of its own, before the fetch's completion commits the rest.
+func (s *State) enqueueChunk(site string, es []*entry, maxVariants int) error {
+	if err := s.db.Batch(func(tx *bolt.Tx) error { return enqueue(tx, site, es, maxVariants) }); err != nil {
+		return fmt.Errorf("crawler state: queue links of %s: %w", site, err)
+	}
+	return nil
+}
+
 // completion is what one finished fetch changes in the state.
 type completion struct {
 	site        string

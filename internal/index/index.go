@@ -226,7 +226,11 @@ func (ix *Index) Observe(loc warc.Location, rec warc.Record) {
 	if limit > 0 {
 		j.decode = true
 		j.header = append(warc.Header(nil), rec.Header...)
-		if p, ok := rec.Parsed.(*page.Parsed); ok && p != nil && p.Page != nil && p.Limits.Same(ix.opts.Parse) {
+		// The crawler's parse is taken when it was made with the index's
+		// limits and the whole block is read here: of a block cut below,
+		// a rebuild would read only the part, and parse less.
+		if p, ok := rec.Parsed.(*page.Parsed); ok && p != nil && p.Page != nil && p.Limits.Same(ix.opts.Parse) &&
+			(rec.Block == nil || rec.Block.Size() <= limit) {
 			j.parsed = p
 		}
 		if rec.Block != nil {
