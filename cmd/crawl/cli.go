@@ -37,9 +37,10 @@ type env struct {
 	stderr io.Writer
 	log    *slog.Logger
 
-	archive string
-	json    bool
-	verbose bool
+	archive     string
+	json        bool
+	verbose     bool
+	memoryLimit int64 // --memory-limit of crawl, run and demo
 }
 
 func commands() []*command {

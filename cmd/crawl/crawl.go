@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -69,8 +71,25 @@ func (e *env) crawlFlags() *crawler.Config {
 	fs.Var((*stringList)(&c.Scope), "scope", "also crawl this `host or domain` and its subdomains (repeatable)")
 	fs.BoolVar(&c.Recrawl, "recrawl", false, "take a new snapshot of sites already crawled (unchanged payloads become revisits)")
 	fs.DurationVar(&c.StopGrace, "stop-grace", c.StopGrace, "after a stop signal, fetches in flight get this long")
+	fs.Int64Var(&e.memoryLimit, "memory-limit", defaultMemoryLimit, "soft limit of the process's memory in `bytes`: the garbage collector works harder near it (0: none; GOMEMLIMIT overrides)")
 	fs.DurationVar(&c.ProgressInterval, "progress-interval", c.ProgressInterval, "how often progress is logged when stderr is not a terminal")
 	return &c
+}
+
+// defaultMemoryLimit is the soft memory limit of a crawl. Go's collector
+// otherwise lets the heap grow to twice what is live: a crawl whose live
+// heap peaks at 150 MB (four pages of 100,000 links parsed at once, their
+// search documents analysed) reached 350-450 MB of RSS. Near the limit the
+// collector runs more often (never using more than half the CPU for it),
+// so the peak stays near the limit while what is live fits under it.
+const defaultMemoryLimit = 256 << 20
+
+// limitMemory sets the soft memory limit from --memory-limit, unless the
+// GOMEMLIMIT environment variable has set one already.
+func (e *env) limitMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" && e.memoryLimit > 0 {
+		debug.SetMemoryLimit(e.memoryLimit)
+	}
 }
 
 // parseFlags registers the page parse's limits into lim, which the crawler
@@ -128,6 +147,7 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	e.limitMemory()
 	s, err := openSession(e, w, robotsPolicy(cfg), cfg.Parse, true)
 	if err != nil {
 		return err

@@ -71,7 +71,7 @@ func TestParseTravelsWithResponse(t *testing.T) {
 // has them all queued (in several transactions), up to the page's links
 // cap; the rest are dropped.
 func TestManyLinksQueuedInChunks(t *testing.T) {
-	const links = 2*frontierChunk + 500
+	const links = 2500 // several chunks
 	site, rule, _ := startSite(t, "many.test", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var b strings.Builder
 		b.WriteString("<title>many</title>")

@@ -267,7 +267,7 @@ func (c *Crawler) result(s Site, rec *siteRecord, skipped bool) SiteResult {
 
 // frontierChunk is how many discovered URLs are queued in one state
 // transaction at most.
-const frontierChunk = 1000
+const frontierChunk = 250
 
 // visit fetches one frontier entry, archives what came back, queues what it
 // links to, and commits all of it to the state. An entry left uncommitted
