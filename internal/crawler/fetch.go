@@ -29,6 +29,9 @@ type fetched struct {
 	size    int64       // raw response bytes on the wire
 	err     error       // no response
 	aborted bool        // cut by cancellation
+	// recordID is the WARC-Record-ID of the response (or revisit) record
+	// archive wrote.
+	recordID string
 }
 
 func (f *fetched) close() {
@@ -87,6 +90,7 @@ func (c *Crawler) archive(sc *siteCrawl, u *url.URL, host string, f *fetched) er
 		if err != nil {
 			return fmt.Errorf("archive %s: %w", u, err)
 		}
+		f.recordID = res.ResponseID
 		c.stats.pages.Add(1)
 		c.stats.bytes.Add(f.size)
 		if res.Revisit {
@@ -94,9 +98,6 @@ func (c *Crawler) archive(sc *siteCrawl, u *url.URL, host string, f *fetched) er
 		}
 		if f.ex.CertError != "" {
 			c.log.Info("certificate problem (recorded anyway)", "url", u.String(), "err", f.ex.CertError)
-		}
-		if f.ex.Truncated != "" {
-			c.log.Info("response truncated", "url", u.String(), "why", f.ex.Truncated)
 		}
 		return nil
 	}

@@ -22,6 +22,7 @@ import (
 // captured is one record the writer reported, as tests need it.
 type captured struct {
 	Type, URI, ContentType, Truncated string
+	ID                                string // WARC-Record-ID
 	Block                             []byte
 	Parsed                            *page.Parsed // what the crawler handed the writer with a response
 }
@@ -43,6 +44,7 @@ func (r *recorder) Observe(loc warc.Location, rec warc.Record) {
 		URI:         rec.Header.Get("WARC-Target-URI"),
 		ContentType: rec.Header.Get("Content-Type"),
 		Truncated:   rec.Header.Get("WARC-Truncated"),
+		ID:          rec.Header.Get("WARC-Record-ID"),
 		Block:       b,
 		Parsed:      parsed,
 	})

@@ -3,6 +3,7 @@ package crawler
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -337,14 +338,19 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 	// entry in the frontier, so the next run fetches it again and queues
 	// the rest (the chunks already queued are seen).
 	comp.maxVariants = c.cfg.MaxQueryVariants
-	var serr error
-	c.links(sc, e, u, f, func(n *entry) {
+	var (
+		serr    error
+		dropped int
+	)
+	notes := c.links(sc, e, u, f, func(n *entry) {
 		if serr != nil {
 			return
 		}
 		comp.found = append(comp.found, n)
 		if len(comp.found) >= frontierChunk {
-			serr = c.state.enqueueChunk(sc.site.Name, comp.found, comp.maxVariants)
+			var d int
+			d, serr = c.state.enqueueChunk(sc.site.Name, comp.found, comp.maxVariants)
+			dropped += d
 			comp.found = comp.found[:0]
 		}
 	})
@@ -352,7 +358,57 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 	if serr != nil {
 		return serr
 	}
-	return c.finish(sc, comp, host, f)
+	// Limits the capture hit are noted before the commit, so a kill
+	// cannot lose them (the entry would be fetched and noted again).
+	if f.ex != nil && f.ex.Truncated != "" {
+		notes = append(notes, c.truncationNote(f.ex.Truncated))
+	}
+	if err := c.writeNotes(e, host, f, notes); err != nil {
+		return err
+	}
+	if err := c.finish(sc, comp, host, f); err != nil {
+		return err
+	}
+	// The query-variant rule is applied in the commit's transaction, so
+	// its note comes after it.
+	if dropped += comp.dropped; dropped > 0 {
+		return c.writeNotes(e, host, f, []archive.Note{{Kind: archive.NoteTrap,
+			Detail: fmt.Sprintf("%d links dropped by a trap rule (more than %d query strings for one path: --max-query-variants)", dropped, c.cfg.MaxQueryVariants)}})
+	}
+	return nil
+}
+
+// truncationNote says how a body was cut (wire.Exchange.Truncated).
+func (c *Crawler) truncationNote(why string) archive.Note {
+	var detail string
+	switch why {
+	case "length":
+		detail = fmt.Sprintf("length: the body was cut at %d bytes (--max-body)", c.cfg.MaxBody)
+	case "time":
+		detail = fmt.Sprintf("time: the body was cut by the %v request timeout (--timeout)", c.cfg.Timeout)
+	case "disconnect":
+		detail = "disconnect: the server closed the connection before the body's end, or its framing broke"
+	default:
+		detail = why
+	}
+	return archive.Note{Kind: archive.NoteTruncated, Detail: detail}
+}
+
+// writeNotes records the limits a capture hit, as archive.Note records
+// naming its response record.
+func (c *Crawler) writeNotes(e *entry, host string, f *fetched, notes []archive.Note) error {
+	now := time.Now().UTC()
+	for _, n := range notes {
+		n.URL, n.Host, n.Capture, n.Time = e.URL, host, f.recordID, now
+		if f.ex != nil {
+			n.URL = f.ex.URL // the capture's WARC-Target-URI, exactly
+		}
+		if err := archive.WriteNote(c.cfg.Writer, n); err != nil {
+			return err
+		}
+		c.log.Info("limit hit", "url", e.URL, "kind", n.Kind, "detail", n.Detail)
+	}
+	return nil
 }
 
 // finish updates the site's counters with the fetch from host, if there
