@@ -36,7 +36,9 @@ registries are never connected to, whatever names them (zone data,
 recorded. --allow-addresses CIDR opens a range on purpose.
 
 Politeness: robots.txt is obeyed (and archived) unless --ignore-robots;
-requests to one host are --delay apart, --host-parallel at once; Crawl-delay is
+requests to one host are --delay apart, --host-parallel at once, and so are the
+requests to one server address, whatever hosts share it (--per-address-parallel
+at once, as many as one host by default); Crawl-delay is
 honoured up to --crawl-delay-cap; 429 and 503 back off. Run the same command
 again to resume an interrupted crawl; --recrawl takes a new snapshot.`,
 		run: runCrawl,
@@ -49,6 +51,7 @@ func (e *env) crawlFlags() *crawler.Config {
 	fs := e.fs
 	fs.DurationVar(&c.Delay, "delay", c.Delay, "pause between requests to one host")
 	fs.IntVar(&c.HostParallel, "host-parallel", c.HostParallel, "requests in flight per host")
+	fs.IntVar(&c.PerAddressParallel, "per-address-parallel", c.PerAddressParallel, "requests in flight per server address, across the hosts that share it (0: as --host-parallel)")
 	fs.IntVar(&c.HostsAtOnce, "hosts-at-once", c.HostsAtOnce, "sites crawled side by side")
 	fs.DurationVar(&c.CrawlDelayCap, "crawl-delay-cap", c.CrawlDelayCap, "robots.txt Crawl-delay is honoured up to this")
 	fs.DurationVar(&c.RetryAfterCap, "retry-after-cap", c.RetryAfterCap, "429/503 Retry-After is honoured up to this")

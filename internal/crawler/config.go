@@ -42,6 +42,11 @@ type Config struct {
 	RetryAfterCap time.Duration // 429/503 Retry-After is honoured up to this
 	MaxRetries    int           // 429/503 retries of one URL
 	HostMaxErrors int           // consecutive failed fetches before a host is set aside
+	// PerAddressParallel is how many requests are in flight per server
+	// address, across all the hosts that resolve to it (0: HostParallel):
+	// many hosts of a zone may share one small server, which should see no
+	// more than one host would. Delay holds per address as well.
+	PerAddressParallel int
 
 	MaxPages         int           // captures per site (robots.txt not counted)
 	MaxDepth         int           // link hops from a seed (requisites and redirects add none)
@@ -132,7 +137,7 @@ func (cfg *Config) check() error {
 			bad = append(bad, fmt.Sprintf("%s %d < 1", name, v))
 		}
 	}
-	for name, v := range map[string]int{"MaxPages": cfg.MaxPages, "MaxDepth": cfg.MaxDepth, "MaxRedirects": cfg.MaxRedirects,
+	for name, v := range map[string]int{"PerAddressParallel": cfg.PerAddressParallel, "MaxPages": cfg.MaxPages, "MaxDepth": cfg.MaxDepth, "MaxRedirects": cfg.MaxRedirects,
 		"MaxURLLength": cfg.MaxURLLength, "MaxRetries": cfg.MaxRetries, "HostMaxErrors": cfg.HostMaxErrors,
 		"MaxSegmentRepeat": cfg.MaxSegmentRepeat, "MaxQueryVariants": cfg.MaxQueryVariants} {
 		if v < 0 {

@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -107,6 +109,8 @@ type Crawler struct {
 	fetchID atomic.Uint64
 	pending sync.Map // tag -> *pending, between fetch, collyShim and OnExchange
 
+	connectTo map[string]string // Config.ConnectTo: "host:port" -> "addr:port"
+
 	mu     sync.Mutex
 	addrs  map[string][]netip.Addr // discovered addresses per host
 	robots map[string]*robotsSlot  // origin -> answer
@@ -125,7 +129,7 @@ func New(cfg Config) (*Crawler, error) {
 		cfg:    cfg,
 		log:    cfg.Logger,
 		ua:     cfg.userAgent(),
-		polite: newPoliteness(cfg.HostParallel, cfg.Delay),
+		polite: newPoliteness(cfg.HostParallel, cfg.PerAddressParallel, cfg.Delay),
 		addrs:  map[string][]netip.Addr{},
 		robots: map[string]*robotsSlot{},
 	}
@@ -148,6 +152,7 @@ func New(cfg Config) (*Crawler, error) {
 		from, to, _ := parseConnectTo(ct) // checked in check()
 		connectTo[from] = to
 	}
+	c.connectTo = connectTo
 	t := wire.NewTransport(wire.Options{
 		ConnectTo:  connectTo,
 		Control:    netguard.New(cfg.AllowAddresses).Control,
@@ -197,6 +202,38 @@ func (c *Crawler) resolve(ctx context.Context, host string) ([]netip.Addr, error
 		return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 	}
 	return nil, fmt.Errorf("resolve %s: %w", host, errNoAddress)
+}
+
+// addressOf names the server a URL's requests go to, for politeness per
+// address: the ConnectTo target's address, else the host's first
+// discovered address (the one the transport tries first), else the host
+// itself when it is an address; "" when unknown (a Scope host the system
+// resolves), and then only the host's own limits apply.
+func (c *Crawler) addressOf(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	if to, ok := c.connectTo[strings.ToLower(net.JoinHostPort(u.Hostname(), port))]; ok {
+		if a, _, err := net.SplitHostPort(to); err == nil {
+			return a
+		}
+		return to
+	}
+	host := hostName(u.Hostname())
+	c.mu.Lock()
+	a := c.addrs[host]
+	c.mu.Unlock()
+	if len(a) > 0 {
+		return a[0].String()
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip.Unmap().String()
+	}
+	return ""
 }
 
 // Run crawls the sites, resuming whatever an earlier run left in the state.

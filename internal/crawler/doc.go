@@ -12,9 +12,11 @@
 //  2. robots.txt of each host is fetched once, archived, and kept in the
 //     state; Crawl-delay raises the host's delay up to CrawlDelayCap.
 //  3. A worker takes frontier entries in the order they were queued and
-//     fetches each when its host's turn comes (politeness: Delay between
-//     requests to one host, HostParallel at once per host, 429/503 back
-//     off with Retry-After; the limits hold per host, whichever site asks).
+//     fetches each when its host's turn comes, then its server address's
+//     (politeness: Delay between requests to one host, HostParallel at
+//     once per host, 429/503 back off with Retry-After; the limits hold per
+//     host, whichever site asks, and Delay and PerAddressParallel hold per
+//     address too, for all the hosts one server carries).
 //  4. The fetch is a request of a colly Collector (the fetch engine, see
 //     below) whose client runs over wire.Transport, which records the raw
 //     request and response bytes; the crawler writes them with

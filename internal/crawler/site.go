@@ -184,7 +184,7 @@ func (c *Crawler) schedule(ctx, siteCtx, fetchCtx context.Context, sc *siteCrawl
 		// goroutine gets going: see gate.
 		var tk *ticket
 		if u, err := url.Parse(e.URL); err == nil {
-			tk = c.polite.take(hostOf(u), false)
+			tk = c.polite.take(hostOf(u), c.addressOf(u), false)
 		}
 		go func() { done <- c.visit(siteCtx, fetchCtx, sc, e, tk) }()
 	}
@@ -305,7 +305,7 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 	// The host's turn ends after the commit, so with HostParallel 1 one
 	// host's discoveries are committed in the order its URLs were fetched.
 	backoff := time.Duration(0)
-	defer func() { c.polite.release(host, backoff) }()
+	defer func() { c.polite.release(tk, backoff) }()
 	f := c.fetch(fetchCtx, u)
 	if f.status == http.StatusTooManyRequests || f.status == http.StatusServiceUnavailable {
 		backoff = c.retryAfter(f.header)
