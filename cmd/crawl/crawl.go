@@ -177,6 +177,10 @@ func crawlSites(ctx context.Context, e *env, s *session, cfg *crawler.Config, w 
 	c := *cfg
 	c.State = s.state
 	c.Writer = s.writer
+	// On resume, URLs an interrupted run had in flight are looked up in
+	// the index (caught up with the WARC files when the session opened)
+	// before they are fetched again.
+	c.Archived = s.index.ArchivedSince
 	c.Contact = w.contact
 	c.Logger = e.log
 	c.Progress = e.stderr

@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -86,6 +87,16 @@ type Config struct {
 	// progress (an interrupted run) is resumed, not reset; to finish an
 	// interrupted recrawl, run again without Recrawl.
 	Recrawl bool
+
+	// Archived, if set, finds a capture of url that the archive already
+	// holds from this snapshot (made at or after since): the raw HTTP
+	// response (the record block, perhaps cut) and its WARC-Record-ID.
+	// A kill -9 between writing a capture and committing it to the state
+	// leaves the URL in the frontier; on resume, the URLs that can have
+	// been in flight then are looked up first, and one found is not
+	// fetched again: its links are read from the record.
+	// (*index.Index).ArchivedSince is one.
+	Archived func(ctx context.Context, url string, since time.Time) (response []byte, recordID string, ok bool, err error)
 
 	Logger             *slog.Logger
 	Progress           io.Writer // status output; nil: none

@@ -63,6 +63,7 @@ type Summary struct {
 	Pages   int64 // responses written in this run, robots.txt included
 	Bytes   int64 // raw response bytes of those captures
 	Errors  int64 // fetches without a response
+	Resumed int64 // frontier entries completed from a capture an interrupted run wrote (Config.Archived)
 	Elapsed time.Duration
 	Stopped bool // the context was cancelled before every site finished
 }
@@ -313,6 +314,7 @@ func (c *Crawler) Run(ctx context.Context, sites []Site) (Summary, error) {
 		Pages:   c.stats.pages.Load(),
 		Bytes:   c.stats.bytes.Load(),
 		Errors:  c.stats.errors.Load(),
+		Resumed: c.stats.resumed.Load(),
 		Elapsed: time.Since(start),
 		Stopped: ctx.Err() != nil,
 	}

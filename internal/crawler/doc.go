@@ -38,7 +38,10 @@
 //     marks it seen and queues the last discoveries, after its record is
 //     written: a kill -9 loses at most the fetches in flight (an entry
 //     whose first chunks were queued is fetched again), and the next Run
-//     resumes where this one stopped.
+//     resumes where this one stopped. A fetch whose record was written
+//     but not committed is, with Config.Archived, completed from that
+//     record instead: the entries an interrupted run can have had in
+//     flight (the first slots of the frontier) are looked up first.
 //
 // The seen set is per site, so each site's snapshot is complete in itself:
 // a requisite two sites share is fetched by both (the second capture is a

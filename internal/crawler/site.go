@@ -1,6 +1,8 @@
 package crawler
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,12 +15,14 @@ import (
 
 	"crawl/internal/archive"
 	"crawl/internal/page"
+	"crawl/internal/wire"
 )
 
 // siteCrawl is one site's crawl in progress.
 type siteCrawl struct {
-	site  Site
-	scope *scope
+	site    Site
+	scope   *scope
+	resumed bool // begun by an earlier run
 
 	mu  sync.Mutex
 	rec *siteRecord
@@ -59,7 +63,10 @@ func (c *Crawler) crawlSite(ctx, fetchCtx context.Context, s Site, zone map[stri
 	defer c.stats.sitesActive.Add(-1)
 	defer c.stats.sitesDone.Add(1)
 
-	sc := &siteCrawl{site: s, rec: rec, scope: &scope{site: map[string]bool{}, zone: zone, extra: c.extra}}
+	// A site still crawling was interrupted: what it had in flight may
+	// be archived already (see Config.Archived).
+	resumed := rec.Status == StatusCrawling
+	sc := &siteCrawl{site: s, rec: rec, resumed: resumed, scope: &scope{site: map[string]bool{}, zone: zone, extra: c.extra}}
 	for _, h := range s.Hosts {
 		sc.scope.site[hostName(h.Name)] = true
 	}
@@ -132,7 +139,14 @@ func (c *Crawler) schedule(ctx, siteCtx, fetchCtx context.Context, sc *siteCrawl
 		cursor   []byte
 		inflight int
 		err      error
+		// An interrupted run had at most slots entries in flight, and
+		// took them in frontier order: they are the first slots
+		// entries now.
+		suspects = 0
 	)
+	if sc.resumed && c.cfg.Archived != nil {
+		suspects = slots
+	}
 	waitOne := func() {
 		if err := <-done; err != nil && stateErr == nil {
 			stateErr = err
@@ -180,6 +194,10 @@ func (c *Crawler) schedule(ctx, siteCtx, fetchCtx context.Context, sc *siteCrawl
 		e := queue[0]
 		queue = queue[1:]
 		inflight++
+		if suspects > 0 {
+			e.resumed = true
+			suspects--
+		}
 		// The host's ticket is taken here, in frontier order, not when the
 		// goroutine gets going: see gate.
 		var tk *ticket
@@ -266,6 +284,46 @@ func (c *Crawler) result(s Site, rec *siteRecord, skipped bool) SiteResult {
 	return r
 }
 
+// fromArchive completes an entry from a capture the archive already holds
+// from this snapshot (written before a kill -9 kept its commit from the
+// state): its links are read from the record, nothing is fetched. done is
+// false when there is no such capture.
+func (c *Crawler) fromArchive(ctx context.Context, sc *siteCrawl, e *entry, u *url.URL, host string, comp *completion) (done bool, err error) {
+	sc.mu.Lock()
+	since := sc.rec.Started
+	sc.mu.Unlock()
+	block, id, ok, err := c.cfg.Archived(ctx, e.URL, since)
+	if err != nil {
+		c.log.Warn("looking up an earlier capture", "url", e.URL, "err", err)
+		return false, nil // fetch it
+	}
+	if !ok {
+		return false, nil
+	}
+	f := &fetched{size: int64(len(block)), recordID: id}
+	// Interim 1xx heads recorded before the response are skipped, as
+	// the transport does.
+	br := bufio.NewReader(bytes.NewReader(block))
+	resp, err := http.ReadResponse(br, nil)
+	for err == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != 101 {
+		resp, err = http.ReadResponse(br, nil)
+	}
+	if err != nil {
+		return false, nil // not a readable response: fetch it
+	}
+	f.status, f.header = resp.StatusCode, resp.Header
+	if mayHoldLinks(resp.Header.Get("Content-Type")) {
+		f.body, _ = wire.ReadDecoded(resp, c.cfg.Parse.MaxBody)
+	}
+	c.log.Info("taken from the archive, not fetched again", "url", e.URL, "record", id)
+	c.stats.resumed.Add(1)
+	c.parse(u, f)
+	f.body = nil
+	comp.maxVariants = c.cfg.MaxQueryVariants
+	c.links(sc, e, u, f, func(n *entry) { comp.found = append(comp.found, n) })
+	return true, c.finish(sc, comp, host, f)
+}
+
 // frontierChunk is how many discovered URLs are queued in one state
 // transaction at most.
 const frontierChunk = 250
@@ -297,6 +355,11 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 		if rules != nil && !rules.TestAgent(robotsPath(u), robotsAgent) {
 			c.log.Debug("disallowed by robots.txt", "url", e.URL)
 			return c.finish(sc, comp, "", nil)
+		}
+	}
+	if e.resumed {
+		if done, err := c.fromArchive(siteCtx, sc, e, u, host, comp); done || err != nil {
+			return err
 		}
 	}
 	if err := c.polite.wait(siteCtx, tk); err != nil {

@@ -107,6 +107,7 @@ type entry struct {
 
 	key     []byte // frontier key, set when loaded
 	variant string // variantKey, set when discovered (not stored); "" is never limited
+	resumed bool   // may have been in flight when an earlier run was killed (not stored)
 }
 
 // siteRecord is a site's progress, updated with every completed fetch.

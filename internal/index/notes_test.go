@@ -106,3 +106,36 @@ func TestNotes(t *testing.T) {
 	check("observed twice", ix2)
 	ix2.Close()
 }
+
+// TestArchivedSince: the latest response of a URL made at or after a
+// time is found, with its block and record ID; an earlier one, another
+// URL with this one as a prefix, or a revisit is not.
+func TestArchivedSince(t *testing.T) {
+	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
+	layout := archive.Layout{Root: t.TempDir()}
+	ix, err := Open(layout, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	writeExchanges(t, layout, ix, t0, [][2]string{
+		{"http://s.test/a", htmlPage("old", "first")},
+		{"http://s.test/ab", htmlPage("other", "other url")},
+		{"http://s.test/a", htmlPage("new", "second")},
+		{"http://s.test/b", htmlPage("new", "second")}, // the same payload: a revisit
+	}, nil)
+	ctx := context.Background()
+	block, id, ok, err := ix.ArchivedSince(ctx, "http://s.test/a", t0.Add(time.Second))
+	if err != nil || !ok || !strings.Contains(string(block), "<title>new</title>") || !strings.HasPrefix(id, "<urn:uuid:") {
+		t.Errorf("ArchivedSince(/a, t0+1s): %q %q %v %v", block, id, ok, err)
+	}
+	if _, _, ok, err := ix.ArchivedSince(ctx, "http://s.test/a", t0.Add(time.Hour)); ok || err != nil {
+		t.Errorf("a capture before since was found (%v)", err)
+	}
+	if _, _, ok, err := ix.ArchivedSince(ctx, "http://s.test/b", t0); ok || err != nil {
+		t.Errorf("a revisit was found (%v)", err)
+	}
+	if _, _, ok, err := ix.ArchivedSince(ctx, "http://s.test/", t0); ok || err != nil {
+		t.Errorf("a URL never captured was found (%v)", err)
+	}
+}
