@@ -7,12 +7,11 @@ import (
 )
 
 // crawlTestFlags are the flags every test and benchmark that runs `crawl
-// crawl` on its own loopback servers passes besides its own: the one place
-// to add one. Once crawl refuses private and special-purpose addresses
-// unless opened (issue 9), the loopback range goes here:
-// "--allow-addresses", "127.0.0.0/8".
+// crawl` (or `crawl run`) on its own loopback servers passes besides its
+// own: the one place to add one. crawl refuses loopback and the other
+// special-purpose addresses unless opened.
 func crawlTestFlags() []string {
-	return nil
+	return []string{"--allow-addresses", "127.0.0.0/8"}
 }
 
 // buildCrawl builds the crawl binary into a temporary folder and returns

@@ -39,9 +39,10 @@ type env struct {
 	stderr io.Writer
 	log    *slog.Logger
 
-	archive string
-	json    bool
-	verbose bool
+	archive     string
+	json        bool
+	verbose     bool
+	memoryLimit int64 // --memory-limit of crawl, run and demo
 
 	// lock is this process's hold on the archive, taken by a command that
 	// writes it (lockArchive) and let go when the command returns.

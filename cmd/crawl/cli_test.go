@@ -35,6 +35,7 @@ func TestUsageAndExitStatus(t *testing.T) {
 		{"search -h documents syntax", []string{"search", "-h"}, 0, "--limit", ""},
 		{"unknown flag", []string{"hosts", "--frob"}, 2, "", "flag provided but not defined: -frob"},
 		{"bad duration", []string{"crawl", "--delay", "soon"}, 2, "", "invalid value \"soon\""},
+		{"bad address range", []string{"crawl", "--allow-addresses", "10.0.0.0/33"}, 2, "", "want a CIDR prefix"},
 		{"discover needs a zone", []string{"discover", "--archive", archive}, 2, "", "name a ZONE or give --zone-file"},
 		{"offline needs a zone file", []string{"discover", "--archive", archive, "--offline", "kp."}, 2, "", "--offline reads zones from --zone-file only"},
 		{"hosts takes no arguments", []string{"hosts", "x", "--archive", archive}, 2, "", "hosts takes no arguments"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,6 +62,8 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	df.cfg.Port = wd.DNSPort()
 	df.ns = append(df.ns, wd.Nameserver())
 	cfg.ConnectTo = append(cfg.ConnectTo, wd.ConnectTo()...)
+	// The world lives on loopback, which a crawl refuses unless opened.
+	cfg.AllowAddresses = append(cfg.AllowAddresses, netip.MustParsePrefix("127.0.0.0/8"))
 	res, err := runMainJob(ctx, e, df, cfg, w, []string{wd.TLD()})
 	if err != nil {
 		return err

@@ -38,6 +38,7 @@ func crawlWorld(t *testing.T) *crawledWorld {
 	dir := t.TempDir()
 	args := []string{"run", "--archive", dir, "--ns", w.Nameserver(), "--dns-port", strconv.Itoa(w.DNSPort()),
 		"--delay", "0", "--hosts-at-once", "32", "--contact", "https://crawl.test/contact"}
+	args = append(args, crawlTestFlags()...)
 	for _, c := range w.ConnectTo() {
 		args = append(args, "--connect-to", c)
 	}

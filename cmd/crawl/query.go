@@ -69,7 +69,10 @@ func hostsCommand() *command {
 	return &command{
 		name:    "hosts",
 		summary: "list the hosts in the archive with their crawl status",
-		detail:  "Works while a crawl is running. Status: pending, partial, done or failed.",
+		detail: `Works while a crawl is running. Status: pending, partial, done or failed.
+NOTES counts the limits the host's captures hit (a redirect loop, a chain cut at
+--max-redirects, a body cut, links past --max-links or dropped by a trap rule);
+'crawl captures HOST' shows which captures have them.`,
 		run: func(ctx context.Context, e *env, args []string) error {
 			if err := e.parseNone(args); err != nil {
 				return err
@@ -83,10 +86,10 @@ func hostsCommand() *command {
 			if err != nil {
 				return err
 			}
-			p := e.rows("host", "site", "role", "addrs", "status", "captures", "bytes", "error")
+			p := e.rows("host", "site", "role", "addrs", "status", "captures", "bytes", "notes", "error")
 			for _, h := range hosts {
 				p.add(h, h.Host, h.Site, h.Role, strings.Join(h.Addrs, ","), h.Status,
-					fmt.Sprint(h.Captures), humanBytes(h.Bytes), clip(h.Error, 60))
+					fmt.Sprint(h.Captures), humanBytes(h.Bytes), fmt.Sprint(h.Notes), clip(h.Error, 60))
 			}
 			return p.flush()
 		},
@@ -99,10 +102,10 @@ func capturesCommand() *command {
 		if err != nil {
 			return err
 		}
-		p := e.rows("time", "status", "mime", "url", "warc", "offset", "length")
+		p := e.rows("time", "status", "mime", "url", "warc", "offset", "length", "notes")
 		for _, c := range rows {
 			p.add(c, c.Time.Format(time.RFC3339), fmt.Sprint(c.Status), c.MIME, c.URL, c.WARC,
-				fmt.Sprint(c.Offset), fmt.Sprint(c.Length))
+				fmt.Sprint(c.Offset), fmt.Sprint(c.Length), strings.Join(c.Notes, ","))
 		}
 		return p.flush()
 	})

@@ -50,6 +50,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 // runMainJob discovers hosts, crawls the web hosts found and indexes all of
 // it, in one session of the archive.
 func runMainJob(ctx context.Context, e *env, df *discoverFlags, cfg *crawler.Config, w *warcOptions, zones []string) (*runResult, error) {
+	e.limitMemory()
 	s, err := openSession(e, w, robotsPolicy(cfg), true)
 	if err != nil {
 		return nil, err

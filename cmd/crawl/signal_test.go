@@ -40,6 +40,7 @@ func TestSignalsAndResume(t *testing.T) {
 	dir := t.TempDir()
 	args := []string{"run", "--archive", dir, "--ns", w.Nameserver(), "--dns-port", strconv.Itoa(w.DNSPort()),
 		"--delay", "40ms", "--hosts-at-once", "8", "--stop-grace", "2s", "--progress-interval", "1s"}
+	args = append(args, crawlTestFlags()...)
 	for _, c := range w.ConnectTo() {
 		args = append(args, "--connect-to", c)
 	}

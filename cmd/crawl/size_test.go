@@ -105,7 +105,7 @@ func TestSizeFlagsOnCommands(t *testing.T) {
 	if _, err := e.parse([]string{"--max-body", "10MB", "--max-parse", "1.5MiB", "--warc-size", "64MiB"}); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.MaxBody != 10_000_000 || cfg.MaxParse != 3<<19 || w.size != 64<<20 {
-		t.Errorf("parsed %d %d %d", cfg.MaxBody, cfg.MaxParse, w.size)
+	if cfg.MaxBody != 10_000_000 || cfg.Parse.MaxBody != 3<<19 || w.size != 64<<20 {
+		t.Errorf("parsed %d %d %d", cfg.MaxBody, cfg.Parse.MaxBody, w.size)
 	}
 }

@@ -1,7 +1,7 @@
 // Package archive names the parts of an archive folder and defines the
 // metadata records crawl writes about its own work: the hosts discovery found,
-// the zone transfers it attempted, fetches that failed and each host's
-// outcome.
+// the zone transfers it attempted, fetches that failed, limits a capture hit
+// (notes) and each host's outcome.
 //
 // These records live in the WARC files beside the captures, so the WARCs
 // alone hold everything the index knows, and `crawl reindex` can rebuild it.
@@ -48,6 +48,7 @@ const (
 	HostsURIPrefix      = "urn:x-crawl:hosts:" // a batch of HostEntry lines found in one zone
 	AttemptURIPrefix    = "urn:x-crawl:attempt:"
 	HostStatusURIPrefix = "urn:x-crawl:host-status:"
+	NoteURIPrefix       = "urn:x-crawl:note:" // then the URL the note is about
 )
 
 // ContentType of crawl's metadata records; ContentTypeLines of the batched
@@ -97,6 +98,29 @@ type FetchError struct {
 	Time  time.Time `json:"time"`
 }
 
+// Note records a limit one capture hit: the crawl went on, but what was
+// archived of the URL, or of where it leads, is not all there was. Its
+// target URI is NoteURI(URL); Capture names the response (or revisit)
+// record it is about.
+type Note struct {
+	URL     string    `json:"url"`
+	Host    string    `json:"host"`
+	Kind    string    `json:"kind"`   // one of the Note* kinds
+	Detail  string    `json:"detail"` // what happened, with the limit's flag
+	Capture string    `json:"capture,omitempty"`
+	Time    time.Time `json:"time"`
+}
+
+// Kinds of Note.
+const (
+	NoteRedirectLoop = "redirect-loop" // the Location leads back into its own chain
+	NoteMaxRedirects = "max-redirects" // the chain was cut at --max-redirects
+	NoteTruncated    = "truncated"     // the body was cut: at --max-body, by a timeout or a disconnect
+	NoteLinksCut     = "links-cut"     // the page held more links than --max-links
+	NoteTrap         = "trap"          // links dropped by a trap rule (repeated segments, query variants)
+	NoteURLTooLong   = "url-too-long"  // links dropped by --max-url-length
+)
+
 // Host crawl states.
 const (
 	StatusPending = "pending"
@@ -124,11 +148,14 @@ func HostsURI(zone string) string { return HostsURIPrefix + zone }
 // HostStatusURI returns the target URI of a HostStatus record.
 func HostStatusURI(name string) string { return HostStatusURIPrefix + name }
 
+// NoteURI returns the target URI of a Note about url.
+func NoteURI(url string) string { return NoteURIPrefix + url }
+
 // AttemptURI returns the target URI of an Attempt record.
 func AttemptURI(zone string) string { return AttemptURIPrefix + zone }
 
 // Kind tells which of crawl's metadata records a target URI names: "host",
-// "hosts" (a batch), "attempt", "host-status", or "" for any other URI (a fetch error's URI is
+// "hosts" (a batch), "attempt", "host-status", "note", or "" for any other URI (a fetch error's URI is
 // the URL it failed on).
 func Kind(targetURI string) string {
 	switch {
@@ -140,6 +167,8 @@ func Kind(targetURI string) string {
 		return "attempt"
 	case strings.HasPrefix(targetURI, HostStatusURIPrefix):
 		return "host-status"
+	case strings.HasPrefix(targetURI, NoteURIPrefix):
+		return "note"
 	}
 	return ""
 }

@@ -45,6 +45,14 @@ func WriteFetchError(w MetadataWriter, fe FetchError) error {
 	return nil
 }
 
+// WriteNote records a limit a capture hit.
+func WriteNote(w MetadataWriter, n Note) error {
+	if _, err := w.WriteMetadata(NoteURI(n.URL), n.Time, ContentType, Encode(n)); err != nil {
+		return fmt.Errorf("note on %s: %w", n.URL, err)
+	}
+	return nil
+}
+
 // WriteDNS records DNS evidence (a zone transfer, a direct lookup) as a
 // text/dns resource record with a dns: URI; server is the address asked
 // (IP:port or a bare IP).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -83,6 +84,7 @@ func BenchmarkSite(b *testing.B) {
 		cfg.Delay = 0
 		cfg.HostParallel = 8
 		cfg.ConnectTo = connectTo
+		cfg.AllowAddresses = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} // the benchmark's server is on loopback
 		c, err := crawler.New(cfg)
 		if err != nil {
 			b.Fatal(err)

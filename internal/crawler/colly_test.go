@@ -43,7 +43,7 @@ func TestCollyBackendInflatesGzipUnbounded(t *testing.T) {
 func newFetchCrawler(t *testing.T, maxParse int64, observe func(*colly.Response)) *Crawler {
 	t.Helper()
 	cfg := newTestArchive(t, "").config()
-	cfg.MaxParse = maxParse
+	cfg.Parse.MaxBody = maxParse
 	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +66,7 @@ func mustURL(t *testing.T, s string) *url.URL {
 
 // TestCollyShimBoundsGzipBomb: the same bomb through the crawler's
 // collector (colly over collyShim over the wire transport) reaches colly
-// and the parser as at most MaxParse decoded bytes, while the wire record
+// and the parser as at most Parse.MaxBody decoded bytes, while the wire record
 // keeps the 64 KiB exactly as sent.
 func TestCollyShimBoundsGzipBomb(t *testing.T) {
 	bomb := gzipBomb(t)
@@ -85,7 +85,7 @@ func TestCollyShimBoundsGzipBomb(t *testing.T) {
 		t.Fatalf("fetch: status %d, err %v", f.status, f.err)
 	}
 	if len(f.body) != maxParse || collyGot != maxParse {
-		t.Errorf("decoded body %d bytes, colly saw %d; want both %d (MaxParse)", len(f.body), collyGot, maxParse)
+		t.Errorf("decoded body %d bytes, colly saw %d; want both %d (Parse.MaxBody)", len(f.body), collyGot, maxParse)
 	}
 	if len(bytes.Trim(f.body, "\x00")) != 0 {
 		t.Errorf("decoded body is not the bomb's zeros")

@@ -1,10 +1,12 @@
 package crawler
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -41,11 +43,15 @@ type Config struct {
 	RetryAfterCap time.Duration // 429/503 Retry-After is honoured up to this
 	MaxRetries    int           // 429/503 retries of one URL
 	HostMaxErrors int           // consecutive failed fetches before a host is set aside
+	// PerAddressParallel is how many requests are in flight per server
+	// address, across all the hosts that resolve to it (0: HostParallel):
+	// many hosts of a zone may share one small server, which should see no
+	// more than one host would. Delay holds per address as well.
+	PerAddressParallel int
 
 	MaxPages         int           // captures per site (robots.txt not counted)
 	MaxDepth         int           // link hops from a seed (requisites and redirects add none)
 	MaxBody          int64         // response body bytes kept; a longer body is cut and marked truncated
-	MaxParse         int64         // decoded bytes handed to the HTML/CSS parser (gzip bombs stop here); the index's MaxBody must match
 	Timeout          time.Duration // one request, from dial to the last body byte
 	SiteTimeout      time.Duration // one site's whole crawl
 	MaxRedirects     int           // hops of one redirect chain
@@ -53,11 +59,26 @@ type Config struct {
 	MaxSegmentRepeat int           // a path segment repeated more often than this marks a trap
 	MaxQueryVariants int           // distinct query strings per path (the endless calendar ends here)
 
+	// Parse are the limits of the page parse: Parse.MaxBody decoded bytes
+	// of a body are read (gzip bombs stop here), Parse.Config bounds what
+	// is kept (Parse.Config.MaxLinks: the links taken from one page). The
+	// parse travels with the response to the WARC writer's Observer
+	// (warc.Exchange.Parsed), so the index, opened with the same Limits,
+	// takes it instead of parsing the page again.
+	Parse page.Limits
+
 	IgnoreRobots bool     // robots.txt is still fetched and archived, but neither its rules nor its Crawl-delay apply
 	UserAgent    string   // default "crawl/VERSION (+CONTACT)"
 	Contact      string   // URL or address for site operators
 	ConnectTo    []string // HOST:PORT=ADDR:PORT overrides, like curl --connect-to
 	Scope        []string // extra hosts or domains (and their subdomains) that may be crawled
+	// AllowAddresses opens special-purpose address ranges (loopback,
+	// RFC 1918, link-local, ...: see netguard) to the crawl. Without them
+	// every connection to such an address is refused, whatever named it
+	// (zone data, ConnectTo, a seed URL, a redirect); the refusal is the
+	// URL's fetch error and sets its host aside. Tests and the demo, whose
+	// servers are on loopback, pass 127.0.0.0/8.
+	AllowAddresses []netip.Prefix
 
 	// Recrawl takes a new snapshot of sites already finished (done, partial
 	// by a limit, failed): their frontier and seen set are reset, robots.txt
@@ -66,6 +87,16 @@ type Config struct {
 	// progress (an interrupted run) is resumed, not reset; to finish an
 	// interrupted recrawl, run again without Recrawl.
 	Recrawl bool
+
+	// Archived, if set, finds a capture of url that the archive already
+	// holds from this snapshot (made at or after since): the raw HTTP
+	// response (the record block, perhaps cut) and its WARC-Record-ID.
+	// A kill -9 between writing a capture and committing it to the state
+	// leaves the URL in the frontier; on resume, the URLs that can have
+	// been in flight then are looked up first, and one found is not
+	// fetched again: its links are read from the record.
+	// (*index.Index).ArchivedSince is one.
+	Archived func(ctx context.Context, url string, since time.Time) (response []byte, recordID string, ok bool, err error)
 
 	Logger             *slog.Logger
 	Progress           io.Writer // status output; nil: none
@@ -88,7 +119,7 @@ func DefaultConfig() Config {
 		MaxPages:         10000,
 		MaxDepth:         50,
 		MaxBody:          64 << 20,
-		MaxParse:         page.DefaultMaxParse,
+		Parse:            page.DefaultLimits(),
 		Timeout:          60 * time.Second,
 		SiteTimeout:      6 * time.Hour,
 		MaxRedirects:     10,
@@ -117,7 +148,7 @@ func (cfg *Config) check() error {
 			bad = append(bad, fmt.Sprintf("%s %d < 1", name, v))
 		}
 	}
-	for name, v := range map[string]int{"MaxPages": cfg.MaxPages, "MaxDepth": cfg.MaxDepth, "MaxRedirects": cfg.MaxRedirects,
+	for name, v := range map[string]int{"PerAddressParallel": cfg.PerAddressParallel, "MaxPages": cfg.MaxPages, "MaxDepth": cfg.MaxDepth, "MaxRedirects": cfg.MaxRedirects,
 		"MaxURLLength": cfg.MaxURLLength, "MaxRetries": cfg.MaxRetries, "HostMaxErrors": cfg.HostMaxErrors,
 		"MaxSegmentRepeat": cfg.MaxSegmentRepeat, "MaxQueryVariants": cfg.MaxQueryVariants} {
 		if v < 0 {
@@ -130,8 +161,8 @@ func (cfg *Config) check() error {
 			bad = append(bad, fmt.Sprintf("%s %v < 0", name, v))
 		}
 	}
-	if cfg.MaxBody < 0 || cfg.MaxParse < 0 {
-		bad = append(bad, "negative MaxBody or MaxParse")
+	if cfg.MaxBody < 0 || cfg.Parse.MaxBody < 0 || cfg.Parse.Config.MaxLinks < 0 {
+		bad = append(bad, "negative MaxBody, Parse.MaxBody or Parse.Config.MaxLinks")
 	}
 	for _, ct := range cfg.ConnectTo {
 		if _, _, err := parseConnectTo(ct); err != nil {

@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/gocolly/colly/v2"
 
 	"crawl/internal/archive"
+	"crawl/internal/netguard"
 	"crawl/internal/wire"
 )
 
@@ -60,6 +63,7 @@ type Summary struct {
 	Pages   int64 // responses written in this run, robots.txt included
 	Bytes   int64 // raw response bytes of those captures
 	Errors  int64 // fetches without a response
+	Resumed int64 // frontier entries completed from a capture an interrupted run wrote (Config.Archived)
 	Elapsed time.Duration
 	Stopped bool // the context was cancelled before every site finished
 }
@@ -106,6 +110,8 @@ type Crawler struct {
 	fetchID atomic.Uint64
 	pending sync.Map // tag -> *pending, between fetch, collyShim and OnExchange
 
+	connectTo map[string]string // Config.ConnectTo: "host:port" -> "addr:port"
+
 	mu     sync.Mutex
 	addrs  map[string][]netip.Addr // discovered addresses per host
 	robots map[string]*robotsSlot  // origin -> answer
@@ -118,11 +124,13 @@ func New(cfg Config) (*Crawler, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
+	// One Limits, filled in: it is compared with the index's (page.Parsed).
+	cfg.Parse = cfg.Parse.Normalized()
 	c := &Crawler{
 		cfg:    cfg,
 		log:    cfg.Logger,
 		ua:     cfg.userAgent(),
-		polite: newPoliteness(cfg.HostParallel, cfg.Delay),
+		polite: newPoliteness(cfg.HostParallel, cfg.PerAddressParallel, cfg.Delay),
 		addrs:  map[string][]netip.Addr{},
 		robots: map[string]*robotsSlot{},
 	}
@@ -145,8 +153,10 @@ func New(cfg Config) (*Crawler, error) {
 		from, to, _ := parseConnectTo(ct) // checked in check()
 		connectTo[from] = to
 	}
+	c.connectTo = connectTo
 	t := wire.NewTransport(wire.Options{
 		ConnectTo:  connectTo,
+		Control:    netguard.New(cfg.AllowAddresses).Control,
 		Resolve:    c.resolve,
 		MaxBody:    cfg.MaxBody,
 		Timeout:    cfg.Timeout,
@@ -154,13 +164,13 @@ func New(cfg Config) (*Crawler, error) {
 		OnExchange: c.onExchange,
 	})
 	client := &http.Client{
-		Transport: &collyShim{next: t, pending: &c.pending, maxParse: cfg.MaxParse, log: c.log},
+		Transport: &collyShim{next: t, pending: &c.pending, maxParse: c.cfg.Parse.MaxBody, log: c.log},
 		// Each redirect hop is its own capture; the crawler queues Location
 		// itself (in scope, with a hop limit). colly's own redirect handler,
 		// which would mark targets visited, is never installed.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	c.collector = newCollector(client, cfg.MaxParse)
+	c.collector = newCollector(client, c.cfg.Parse.MaxBody)
 	c.collector.OnResponseHeaders(onResponseHeaders)
 	c.collector.OnError(onError)
 	return c, nil
@@ -193,6 +203,38 @@ func (c *Crawler) resolve(ctx context.Context, host string) ([]netip.Addr, error
 		return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 	}
 	return nil, fmt.Errorf("resolve %s: %w", host, errNoAddress)
+}
+
+// addressOf names the server a URL's requests go to, for politeness per
+// address: the ConnectTo target's address, else the host's first
+// discovered address (the one the transport tries first), else the host
+// itself when it is an address; "" when unknown (a Scope host the system
+// resolves), and then only the host's own limits apply.
+func (c *Crawler) addressOf(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	if to, ok := c.connectTo[strings.ToLower(net.JoinHostPort(u.Hostname(), port))]; ok {
+		if a, _, err := net.SplitHostPort(to); err == nil {
+			return a
+		}
+		return to
+	}
+	host := hostName(u.Hostname())
+	c.mu.Lock()
+	a := c.addrs[host]
+	c.mu.Unlock()
+	if len(a) > 0 {
+		return a[0].String()
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip.Unmap().String()
+	}
+	return ""
 }
 
 // Run crawls the sites, resuming whatever an earlier run left in the state.
@@ -272,6 +314,7 @@ func (c *Crawler) Run(ctx context.Context, sites []Site) (Summary, error) {
 		Pages:   c.stats.pages.Load(),
 		Bytes:   c.stats.bytes.Load(),
 		Errors:  c.stats.errors.Load(),
+		Resumed: c.stats.resumed.Load(),
 		Elapsed: time.Since(start),
 		Stopped: ctx.Err() != nil,
 	}

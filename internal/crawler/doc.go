@@ -12,24 +12,36 @@
 //  2. robots.txt of each host is fetched once, archived, and kept in the
 //     state; Crawl-delay raises the host's delay up to CrawlDelayCap.
 //  3. A worker takes frontier entries in the order they were queued and
-//     fetches each when its host's turn comes (politeness: Delay between
-//     requests to one host, HostParallel at once per host, 429/503 back
-//     off with Retry-After; the limits hold per host, whichever site asks).
+//     fetches each when its host's turn comes, then its server address's
+//     (politeness: Delay between requests to one host, HostParallel at
+//     once per host, 429/503 back off with Retry-After; the limits hold per
+//     host, whichever site asks, and Delay and PerAddressParallel hold per
+//     address too, for all the hosts one server carries).
 //  4. The fetch is a request of a colly Collector (the fetch engine, see
 //     below) whose client runs over wire.Transport, which records the raw
 //     request and response bytes; the crawler writes them with
 //     Writer.WriteExchange (a FetchError metadata record when no response
 //     came back).
-//  5. Links from the page (page.Parse on the raw body, decompressed with a
-//     cap; page.ParseCSS for style sheets) and a redirect's Location are
-//     normalised, kept in scope (the site's hosts for pages, any host of
-//     the run for requisites, plus Config.Scope), filtered by the trap rules
-//     (URL length, repeated path segments, query variants per path), and
-//     queued if not seen before.
-//  6. One bbolt transaction per fetch removes the entry from the frontier,
-//     marks it seen and queues the discoveries, after its record is
-//     written: a kill -9 loses at most the fetches in flight, and the next
-//     Run resumes where this one stopped.
+//  5. The body (decoded, capped at Parse.MaxBody) is parsed once, before it
+//     is archived: page.ParseResponse with Config.Parse for HTML (at most
+//     Parse.Config.MaxLinks links), page.ParseCSS for style sheets. The
+//     parse goes to the writer with the response (warc.Exchange.Parsed),
+//     and the index, opened with the same page.Limits, takes it instead of
+//     parsing the record again.
+//  6. Links from that parse and a redirect's Location are normalised, kept
+//     in scope (the site's hosts for pages, any host of the run for
+//     requisites, plus Config.Scope), filtered by the trap rules (URL
+//     length, repeated path segments, query variants per path), and
+//     queued if not seen before, in transactions of at most frontierChunk
+//     URLs.
+//  7. The last transaction of a fetch removes the entry from the frontier,
+//     marks it seen and queues the last discoveries, after its record is
+//     written: a kill -9 loses at most the fetches in flight (an entry
+//     whose first chunks were queued is fetched again), and the next Run
+//     resumes where this one stopped. A fetch whose record was written
+//     but not committed is, with Config.Archived, completed from that
+//     record instead: the entries an interrupted run can have had in
+//     flight (the first slots of the frontier) are looked up first.
 //
 // The seen set is per site, so each site's snapshot is complete in itself:
 // a requisite two sites share is fetched by both (the second capture is a
@@ -85,7 +97,7 @@
 // Content-Encoding: gzip body with no size cap (its MaxBodySize bounds the
 // compressed bytes only: TestCollyBackendInflatesGzipUnbounded shows 64 KiB
 // becoming 64 MiB). The shim decodes a body that may hold links itself,
-// capped at MaxParse, and sets Response.Uncompressed so colly reads those
+// capped at Parse.MaxBody, and sets Response.Uncompressed so colly reads those
 // bytes as they are (TestCollyShimBoundsGzipBomb). The parser gets the
 // shim's bytes, not colly's Response.Body, which colly has rewritten into
 // UTF-8 by then; page.Parse decodes charsets itself from the raw bytes. A

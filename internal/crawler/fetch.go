@@ -13,6 +13,7 @@ import (
 	"github.com/gocolly/colly/v2"
 
 	"crawl/internal/archive"
+	"crawl/internal/page"
 	"crawl/internal/warc"
 	"crawl/internal/wire"
 )
@@ -22,10 +23,15 @@ type fetched struct {
 	ex      *wire.Exchange
 	status  int
 	header  http.Header
-	body    []byte // decoded (gzip/deflate) and capped at MaxParse, for parsing
-	size    int64  // raw response bytes on the wire
-	err     error  // no response
-	aborted bool   // cut by cancellation
+	body    []byte      // decoded (gzip/deflate) and capped at Parse.MaxBody, for parsing
+	page    *page.Page  // the body parsed as HTML (Crawler.parse), nil if it is not
+	css     []page.Link // the body's url()s when it is a style sheet
+	size    int64       // raw response bytes on the wire
+	err     error       // no response
+	aborted bool        // cut by cancellation
+	// recordID is the WARC-Record-ID of the response (or revisit) record
+	// archive wrote.
+	recordID string
 }
 
 func (f *fetched) close() {
@@ -76,10 +82,15 @@ func (c *Crawler) fetch(ctx context.Context, u *url.URL) *fetched {
 func (c *Crawler) archive(sc *siteCrawl, u *url.URL, host string, f *fetched) error {
 	now := time.Now().UTC()
 	if f.ex != nil && f.ex.Response != nil {
-		res, err := c.cfg.Writer.WriteExchange(warcExchange(f.ex))
+		x := warcExchange(f.ex)
+		if f.page != nil {
+			x.Parsed = &page.Parsed{Page: f.page, Limits: c.cfg.Parse}
+		}
+		res, err := c.cfg.Writer.WriteExchange(x)
 		if err != nil {
 			return fmt.Errorf("archive %s: %w", u, err)
 		}
+		f.recordID = res.ResponseID
 		c.stats.pages.Add(1)
 		c.stats.bytes.Add(f.size)
 		if res.Revisit {
@@ -87,9 +98,6 @@ func (c *Crawler) archive(sc *siteCrawl, u *url.URL, host string, f *fetched) er
 		}
 		if f.ex.CertError != "" {
 			c.log.Info("certificate problem (recorded anyway)", "url", u.String(), "err", f.ex.CertError)
-		}
-		if f.ex.Truncated != "" {
-			c.log.Info("response truncated", "url", u.String(), "why", f.ex.Truncated)
 		}
 		return nil
 	}

@@ -169,7 +169,7 @@ func TestHostileServers(t *testing.T) {
 			cfg.ConnectTo = []string{"hostile.test:80=127.0.0.1:" + port}
 			cfg.Timeout = 2 * time.Second
 			cfg.MaxBody = 1 << 20
-			cfg.MaxParse = 1 << 20
+			cfg.Parse.MaxBody = 1 << 20
 			cfg.MaxRedirects = 3
 			site := Site{Name: "hostile.test", Hosts: []Host{{Name: "hostile.test", Addrs: []string{"127.0.0.1"}}}}
 			start := time.Now()

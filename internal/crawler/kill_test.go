@@ -27,6 +27,7 @@ type killJob struct {
 
 func killConfig(cfg *Config, connectTo []string) {
 	cfg.ConnectTo = connectTo
+	cfg.AllowAddresses = loopback
 	cfg.HostsAtOnce = 4
 	cfg.MaxQueryVariants = 6
 	cfg.MaxBody = 1 << 20

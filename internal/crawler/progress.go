@@ -18,6 +18,7 @@ type stats struct {
 	bytes       atomic.Int64
 	errors      atomic.Int64
 	revisits    atomic.Int64
+	resumed     atomic.Int64 // entries completed from a capture an interrupted run wrote
 }
 
 func (s *stats) reset(sites int) {
@@ -29,6 +30,7 @@ func (s *stats) reset(sites int) {
 	s.bytes.Store(0)
 	s.errors.Store(0)
 	s.revisits.Store(0)
+	s.resumed.Store(0)
 }
 
 func (s *stats) line() string {

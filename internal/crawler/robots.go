@@ -114,11 +114,12 @@ func (c *Crawler) fetchRobots(siteCtx, fetchCtx context.Context, sc *siteCrawl, 
 			via = append(via, o)
 		}
 		host := hostOf(u)
-		if err := c.polite.acquire(siteCtx, host); err != nil {
+		tk, err := c.polite.acquire(siteCtx, host, c.addressOf(u))
+		if err != nil {
 			return nil, err
 		}
 		f := c.fetch(fetchCtx, u)
-		c.polite.release(host, 0)
+		c.polite.release(tk, 0)
 		if f.aborted && fetchCtx.Err() != nil {
 			f.close()
 			return nil, fetchCtx.Err()

@@ -116,58 +116,91 @@ func TestConfigCheck(t *testing.T) {
 	}
 }
 
+// turns records every turn a politeness gives, from the gate itself (no
+// clock of the test's own decides anything).
+type turns struct {
+	mu   sync.Mutex
+	at   map[string][]time.Time
+	peak map[string]int
+}
+
+func watchTurns(p *politeness) *turns {
+	tr := &turns{at: map[string][]time.Time{}, peak: map[string]int{}}
+	p.started = func(line string, at time.Time, inflight int) {
+		tr.mu.Lock()
+		defer tr.mu.Unlock()
+		tr.at[line] = append(tr.at[line], at)
+		tr.peak[line] = max(tr.peak[line], inflight)
+	}
+	return tr
+}
+
+// check asserts, for every line, turns at least delay apart (each turn
+// counts from the instant the gate gave the last one, so this cannot
+// race) and at most parallel in flight.
+func (tr *turns) check(t *testing.T, delay time.Duration, parallel map[string]int) {
+	t.Helper()
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for line, ts := range tr.at {
+		for i := 1; i < len(ts); i++ {
+			if gap := ts[i].Sub(ts[i-1]); gap < delay {
+				t.Errorf("%s: turns %v apart, want >= %v", line, gap, delay)
+			}
+		}
+		if want, ok := parallel[line]; ok && tr.peak[line] > want {
+			t.Errorf("%s: %d in flight, want at most %d", line, tr.peak[line], want)
+		}
+	}
+}
+
 // TestPolitenessGaps: one host never sees two requests closer than the
 // delay, nor more than HostParallel at once, while another host proceeds
-// independently.
+// independently. Driven by events: the first holder of host a keeps its
+// turn until host b has had one, which only independent lines allow.
 func TestPolitenessGaps(t *testing.T) {
 	const delay = 30 * time.Millisecond
-	p := newPoliteness(2, delay)
-	var mu sync.Mutex
-	starts := map[string][]time.Time{}
-	var inflight, peak atomic.Int32
+	p := newPoliteness(2, 0, delay)
+	tr := watchTurns(p)
+	bStarted := make(chan struct{})
+	var bOnce, aOnce sync.Once
 	var wg sync.WaitGroup
 	for i := 0; i < 16; i++ {
 		host := []string{"a", "b"}[i%2]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := p.acquire(context.Background(), host); err != nil {
+			tk, err := p.acquire(context.Background(), host, "")
+			if err != nil {
 				t.Error(err)
 				return
 			}
-			n := inflight.Add(1)
-			for {
-				old := peak.Load()
-				if n <= old || peak.CompareAndSwap(old, n) {
-					break
-				}
+			defer p.release(tk, 0)
+			if host == "b" {
+				bOnce.Do(func() { close(bStarted) })
+				return
 			}
-			mu.Lock()
-			starts[host] = append(starts[host], time.Now())
-			mu.Unlock()
-			time.Sleep(5 * time.Millisecond)
-			inflight.Add(-1)
-			p.release(host, 0)
+			aOnce.Do(func() {
+				select {
+				case <-bStarted:
+				case <-time.After(time.Minute):
+					t.Error("host b never got a turn while host a held one")
+				}
+			})
 		}()
 	}
 	wg.Wait()
-	for host, ts := range starts {
-		for i := 1; i < len(ts); i++ {
-			if gap := ts[i].Sub(ts[i-1]); gap < delay {
-				t.Errorf("host %s: starts %v apart, want >= %v", host, gap, delay)
-			}
-		}
-	}
-	if peak.Load() < 2 {
-		t.Errorf("the two hosts never overlapped (peak %d in flight)", peak.Load())
+	tr.check(t, delay, map[string]int{"host a": 2, "host b": 2})
+	if n := len(tr.at["host a"]) + len(tr.at["host b"]); n != 16 {
+		t.Errorf("%d turns, want 16", n)
 	}
 	// A cancelled wait returns at once.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	p.setDelay("a", time.Hour)
-	p.acquire(context.Background(), "a")
-	p.release("a", 0)
-	if err := p.acquire(ctx, "a"); err == nil {
+	tk, _ := p.acquire(context.Background(), "a", "")
+	p.release(tk, 0)
+	if _, err := p.acquire(ctx, "a", ""); err == nil {
 		t.Error("acquire under a cancelled context succeeded")
 	}
 	if n := len(p.hosts["a"].queue); n != 0 {
@@ -176,11 +209,12 @@ func TestPolitenessGaps(t *testing.T) {
 
 	// Tickets are served in the order taken, not the order their holders
 	// arrive at the gate.
-	q := newPoliteness(1, 0)
+	q := newPoliteness(1, 0, 0)
+	var mu sync.Mutex
 	var order []int
 	var tickets []*ticket
 	for i := 0; i < 5; i++ {
-		tickets = append(tickets, q.take("h", false))
+		tickets = append(tickets, q.take("h", "", false))
 	}
 	var owg sync.WaitGroup
 	for i := 4; i >= 0; i-- { // arrive in reverse
@@ -194,13 +228,79 @@ func TestPolitenessGaps(t *testing.T) {
 			mu.Lock()
 			order = append(order, i)
 			mu.Unlock()
-			q.release("h", 0)
+			q.release(tickets[i], 0)
 		}()
-		time.Sleep(2 * time.Millisecond)
 	}
 	owg.Wait()
 	if !slices.Equal(order, []int{0, 1, 2, 3, 4}) {
 		t.Errorf("served in order %v, want ticket order", order)
+	}
+}
+
+// TestPolitenessPerAddress: hosts that share an address share its line
+// too (one request at a time there, turns a delay apart), however many
+// turns their own lines give; a host on another address goes on while
+// the shared one is busy; a cancelled wait for the address gives the
+// host's turn back.
+func TestPolitenessPerAddress(t *testing.T) {
+	const delay = 20 * time.Millisecond
+	p := newPoliteness(2, 1, delay)
+	tr := watchTurns(p)
+	otherStarted := make(chan struct{})
+	var otherOnce, holdOnce sync.Once
+	var wg sync.WaitGroup
+	for i := 0; i < 18; i++ {
+		host, addr := []string{"a", "b", "c"}[i%3], "10.9.9.9"
+		if i%6 == 5 {
+			host, addr = "other", "10.9.9.10"
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tk, err := p.acquire(context.Background(), host, addr)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer p.release(tk, 0)
+			if host == "other" {
+				otherOnce.Do(func() { close(otherStarted) })
+				return
+			}
+			holdOnce.Do(func() {
+				select {
+				case <-otherStarted:
+				case <-time.After(time.Minute):
+					t.Error("the other address never got a turn while the shared one was busy")
+				}
+			})
+		}()
+	}
+	wg.Wait()
+	tr.check(t, delay, map[string]int{"addr 10.9.9.9": 1, "addr 10.9.9.10": 1})
+	if n := len(tr.at["addr 10.9.9.9"]); n != 15 {
+		t.Errorf("%d turns at the shared address, want 15", n)
+	}
+
+	// The address is busy: a wait for it that is cancelled gives the
+	// host's turn back, so the host is not left at its limit.
+	busy, _ := p.acquire(context.Background(), "a", "10.9.9.9")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() {
+		_, err := p.acquire(ctx, "b", "10.9.9.9")
+		done <- err
+	}()
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("a cancelled wait for a busy address succeeded")
+	}
+	p.release(busy, 0)
+	if g := p.hosts["b"]; g.inflight != 0 || len(g.queue) != 0 {
+		t.Errorf("host b after a cancelled wait: %d in flight, %d queued", g.inflight, len(g.queue))
+	}
+	if g := p.addrs["10.9.9.9"]; g.inflight != 0 || len(g.queue) != 0 {
+		t.Errorf("address after a cancelled wait: %d in flight, %d queued", g.inflight, len(g.queue))
 	}
 }
 

@@ -46,6 +46,9 @@ func (s *scope) allows(u *url.URL, requisite bool) bool {
 	return requisite && s.zone[h]
 }
 
+// reasonURLTooLong is trapReason's answer for a URL over the length limit.
+const reasonURLTooLong = "url too long"
+
 // trapReason says why a URL looks like a crawler trap, or "" if it does not.
 // The rules are cheap, need no history, and hold for any site: too long, or a
 // path segment repeated over and over (/a/b/a/b/a/b, a relative-link loop).
@@ -53,7 +56,7 @@ func (s *scope) allows(u *url.URL, requisite bool) bool {
 // applied in the state (variantKey).
 func trapReason(u *url.URL, raw string, maxLen, maxRepeat int) string {
 	if maxLen > 0 && len(raw) > maxLen {
-		return "url too long"
+		return reasonURLTooLong
 	}
 	if maxRepeat > 0 {
 		counts := map[string]int{}

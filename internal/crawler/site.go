@@ -1,8 +1,11 @@
 package crawler
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,12 +15,14 @@ import (
 
 	"crawl/internal/archive"
 	"crawl/internal/page"
+	"crawl/internal/wire"
 )
 
 // siteCrawl is one site's crawl in progress.
 type siteCrawl struct {
-	site  Site
-	scope *scope
+	site    Site
+	scope   *scope
+	resumed bool // begun by an earlier run
 
 	mu  sync.Mutex
 	rec *siteRecord
@@ -58,7 +63,10 @@ func (c *Crawler) crawlSite(ctx, fetchCtx context.Context, s Site, zone map[stri
 	defer c.stats.sitesActive.Add(-1)
 	defer c.stats.sitesDone.Add(1)
 
-	sc := &siteCrawl{site: s, rec: rec, scope: &scope{site: map[string]bool{}, zone: zone, extra: c.extra}}
+	// A site still crawling was interrupted: what it had in flight may
+	// be archived already (see Config.Archived).
+	resumed := rec.Status == StatusCrawling
+	sc := &siteCrawl{site: s, rec: rec, resumed: resumed, scope: &scope{site: map[string]bool{}, zone: zone, extra: c.extra}}
 	for _, h := range s.Hosts {
 		sc.scope.site[hostName(h.Name)] = true
 	}
@@ -131,7 +139,14 @@ func (c *Crawler) schedule(ctx, siteCtx, fetchCtx context.Context, sc *siteCrawl
 		cursor   []byte
 		inflight int
 		err      error
+		// An interrupted run had at most slots entries in flight, and
+		// took them in frontier order: they are the first slots
+		// entries now.
+		suspects = 0
 	)
+	if sc.resumed && c.cfg.Archived != nil {
+		suspects = slots
+	}
 	waitOne := func() {
 		if err := <-done; err != nil && stateErr == nil {
 			stateErr = err
@@ -179,11 +194,15 @@ func (c *Crawler) schedule(ctx, siteCtx, fetchCtx context.Context, sc *siteCrawl
 		e := queue[0]
 		queue = queue[1:]
 		inflight++
+		if suspects > 0 {
+			e.resumed = true
+			suspects--
+		}
 		// The host's ticket is taken here, in frontier order, not when the
 		// goroutine gets going: see gate.
 		var tk *ticket
 		if u, err := url.Parse(e.URL); err == nil {
-			tk = c.polite.take(hostOf(u), false)
+			tk = c.polite.take(hostOf(u), c.addressOf(u), false)
 		}
 		go func() { done <- c.visit(siteCtx, fetchCtx, sc, e, tk) }()
 	}
@@ -211,7 +230,7 @@ func (c *Crawler) endSite(sc *siteCrawl, begin time.Time, reason string, stateEr
 		sc.rec.Status = StatusPartial
 		sc.rec.Reason = reason
 	}
-	if reason == "" && sc.rec.Pages == 0 && sc.rec.Errors > 0 {
+	if reason == "" && sc.rec.Pages == 0 && (sc.rec.Errors > 0 || sc.rec.anySetAside()) {
 		sc.rec.Status = StatusFailed
 		sc.rec.Reason = reasonNoAnswer
 	}
@@ -265,6 +284,50 @@ func (c *Crawler) result(s Site, rec *siteRecord, skipped bool) SiteResult {
 	return r
 }
 
+// fromArchive completes an entry from a capture the archive already holds
+// from this snapshot (written before a kill -9 kept its commit from the
+// state): its links are read from the record, nothing is fetched. done is
+// false when there is no such capture.
+func (c *Crawler) fromArchive(ctx context.Context, sc *siteCrawl, e *entry, u *url.URL, host string, comp *completion) (done bool, err error) {
+	sc.mu.Lock()
+	since := sc.rec.Started
+	sc.mu.Unlock()
+	block, id, ok, err := c.cfg.Archived(ctx, e.URL, since)
+	if err != nil {
+		c.log.Warn("looking up an earlier capture", "url", e.URL, "err", err)
+		return false, nil // fetch it
+	}
+	if !ok {
+		return false, nil
+	}
+	f := &fetched{size: int64(len(block)), recordID: id}
+	// Interim 1xx heads recorded before the response are skipped, as
+	// the transport does.
+	br := bufio.NewReader(bytes.NewReader(block))
+	resp, err := http.ReadResponse(br, nil)
+	for err == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != 101 {
+		resp, err = http.ReadResponse(br, nil)
+	}
+	if err != nil {
+		return false, nil // not a readable response: fetch it
+	}
+	f.status, f.header = resp.StatusCode, resp.Header
+	if mayHoldLinks(resp.Header.Get("Content-Type")) {
+		f.body, _ = wire.ReadDecoded(resp, c.cfg.Parse.MaxBody)
+	}
+	c.log.Info("taken from the archive, not fetched again", "url", e.URL, "record", id)
+	c.stats.resumed.Add(1)
+	c.parse(u, f)
+	f.body = nil
+	comp.maxVariants = c.cfg.MaxQueryVariants
+	c.links(sc, e, u, f, func(n *entry) { comp.found = append(comp.found, n) })
+	return true, c.finish(sc, comp, host, f)
+}
+
+// frontierChunk is how many discovered URLs are queued in one state
+// transaction at most.
+const frontierChunk = 250
+
 // visit fetches one frontier entry, archives what came back, queues what it
 // links to, and commits all of it to the state. An entry left uncommitted
 // (cancelled before it was fetched) stays in the frontier for the next run.
@@ -279,7 +342,7 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 	host := hostOf(u)
 	if why := c.polite.failed(host); why != "" {
 		c.log.Debug("host set aside, skipping", "url", e.URL, "why", why)
-		return c.finish(sc, comp, "", nil)
+		return c.finish(sc, comp, host, nil)
 	}
 	if !c.cfg.IgnoreRobots {
 		rules, err := c.robotsFor(siteCtx, fetchCtx, sc, u)
@@ -294,13 +357,18 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 			return c.finish(sc, comp, "", nil)
 		}
 	}
+	if e.resumed {
+		if done, err := c.fromArchive(siteCtx, sc, e, u, host, comp); done || err != nil {
+			return err
+		}
+	}
 	if err := c.polite.wait(siteCtx, tk); err != nil {
 		return nil // stopped while waiting for the host's turn: stays queued
 	}
 	// The host's turn ends after the commit, so with HostParallel 1 one
 	// host's discoveries are committed in the order its URLs were fetched.
 	backoff := time.Duration(0)
-	defer func() { c.polite.release(host, backoff) }()
+	defer func() { c.polite.release(tk, backoff) }()
 	f := c.fetch(fetchCtx, u)
 	if f.status == http.StatusTooManyRequests || f.status == http.StatusServiceUnavailable {
 		backoff = c.retryAfter(f.header)
@@ -320,29 +388,110 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 	}
 	defer f.close()
 
+	c.parse(u, f)
+	f.body = nil // parsed: what is left to read is f.page or f.css
 	werr := c.archive(sc, u, host, f)
 	if werr != nil {
 		return werr // the archive cannot take records: stop this site, keep the entry
 	}
-	comp.found, comp.maxVariants = c.links(sc, e, u, f), c.cfg.MaxQueryVariants
-	return c.finish(sc, comp, host, f)
+	// What the capture leads to joins the frontier in chunks of
+	// frontierChunk, each its own transaction, and the last one with the
+	// completion: a page of many links never builds one huge transaction,
+	// nor a second copy of its links. A kill between two chunks leaves the
+	// entry in the frontier, so the next run fetches it again and queues
+	// the rest (the chunks already queued are seen).
+	comp.maxVariants = c.cfg.MaxQueryVariants
+	var (
+		serr    error
+		dropped int
+	)
+	notes := c.links(sc, e, u, f, func(n *entry) {
+		if serr != nil {
+			return
+		}
+		comp.found = append(comp.found, n)
+		if len(comp.found) >= frontierChunk {
+			var d int
+			d, serr = c.state.enqueueChunk(sc.site.Name, comp.found, comp.maxVariants)
+			dropped += d
+			comp.found = comp.found[:0]
+		}
+	})
+	f.page, f.css = nil, nil
+	if serr != nil {
+		return serr
+	}
+	// Limits the capture hit are noted before the commit, so a kill
+	// cannot lose them (the entry would be fetched and noted again).
+	if f.ex != nil && f.ex.Truncated != "" {
+		notes = append(notes, c.truncationNote(f.ex.Truncated))
+	}
+	if err := c.writeNotes(e, host, f, notes); err != nil {
+		return err
+	}
+	if err := c.finish(sc, comp, host, f); err != nil {
+		return err
+	}
+	// The query-variant rule is applied in the commit's transaction, so
+	// its note comes after it.
+	if dropped += comp.dropped; dropped > 0 {
+		return c.writeNotes(e, host, f, []archive.Note{{Kind: archive.NoteTrap,
+			Detail: fmt.Sprintf("%d links dropped by a trap rule (more than %d query strings for one path: --max-query-variants)", dropped, c.cfg.MaxQueryVariants)}})
+	}
+	return nil
+}
+
+// truncationNote says how a body was cut (wire.Exchange.Truncated).
+func (c *Crawler) truncationNote(why string) archive.Note {
+	var detail string
+	switch why {
+	case "length":
+		detail = fmt.Sprintf("length: the body was cut at %d bytes (--max-body)", c.cfg.MaxBody)
+	case "time":
+		detail = fmt.Sprintf("time: the body was cut by the %v request timeout (--timeout)", c.cfg.Timeout)
+	case "disconnect":
+		detail = "disconnect: the server closed the connection before the body's end, or its framing broke"
+	default:
+		detail = why
+	}
+	return archive.Note{Kind: archive.NoteTruncated, Detail: detail}
+}
+
+// writeNotes records the limits a capture hit, as archive.Note records
+// naming its response record.
+func (c *Crawler) writeNotes(e *entry, host string, f *fetched, notes []archive.Note) error {
+	now := time.Now().UTC()
+	for _, n := range notes {
+		n.URL, n.Host, n.Capture, n.Time = e.URL, host, f.recordID, now
+		if f.ex != nil {
+			n.URL = f.ex.URL // the capture's WARC-Target-URI, exactly
+		}
+		if err := archive.WriteNote(c.cfg.Writer, n); err != nil {
+			return err
+		}
+		c.log.Info("limit hit", "url", e.URL, "kind", n.Kind, "detail", n.Detail)
+	}
+	return nil
 }
 
 // finish updates the site's counters with the fetch from host, if there
-// was one, and commits the completion.
+// was one (f nil with a host: a URL skipped because the host was set
+// aside), and commits the completion.
 func (c *Crawler) finish(sc *siteCrawl, comp *completion, host string, f *fetched) error {
 	sc.mu.Lock()
-	if f != nil {
+	if host != "" {
 		t := sc.rec.Hosts[host]
 		if t == nil {
 			t = &tally{}
 			sc.rec.Hosts[host] = t
 		}
-		if f.err != nil {
+		switch {
+		case f == nil:
+		case f.err != nil:
 			sc.rec.Errors++
 			t.Errors++
 			t.Last = f.err.Error()
-		} else {
+		default:
 			sc.rec.Pages++
 			sc.rec.Bytes += f.size
 			t.Pages++
@@ -371,4 +520,17 @@ func (c *Crawler) retryAfter(h http.Header) time.Duration {
 		}
 	}
 	return max(0, min(d, c.cfg.RetryAfterCap))
+}
+
+// anySetAside reports whether a host of the site was set aside (after
+// repeated failures, or because its address is refused): a site with no
+// capture and such a host has failed, even if the host's only fetch was
+// its robots.txt.
+func (r *siteRecord) anySetAside() bool {
+	for _, t := range r.Hosts {
+		if t.Failed != "" {
+			return true
+		}
+	}
+	return false
 }

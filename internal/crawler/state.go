@@ -94,9 +94,13 @@ type entry struct {
 	Requisite bool   `json:"r,omitempty"`
 	Hops      int    `json:"h,omitempty"` // redirect hops that led here
 	Retries   int    `json:"t,omitempty"` // 429/503 retries so far
+	// Chain holds the URLs of the redirect chain that led here, first
+	// first (at most MaxRedirects): a Location back into it is a loop.
+	Chain []string `json:"c,omitempty"`
 
 	key     []byte // frontier key, set when loaded
 	variant string // variantKey, set when discovered (not stored); "" is never limited
+	resumed bool   // may have been in flight when an earlier run was killed (not stored)
 }
 
 // siteRecord is a site's progress, updated with every completed fetch.
@@ -263,9 +267,9 @@ func (s *State) load(site string, after []byte, n int) ([]*entry, error) {
 
 // enqueue adds entries not seen before to a site's frontier, marking them
 // seen, and drops an entry whose path already has maxVariants distinct
-// query strings (0: no limit). It runs inside tx so a completion and its
-// discoveries commit together.
-func enqueue(tx *bolt.Tx, site string, es []*entry, maxVariants int) error {
+// query strings (0: no limit), counting those in dropped. It runs inside
+// tx so a completion and its discoveries commit together.
+func enqueue(tx *bolt.Tx, site string, es []*entry, maxVariants int, dropped *int) error {
 	seen := tx.Bucket(bucketSeen)
 	fr := tx.Bucket(bucketFrontier)
 	vb := tx.Bucket(bucketVariants)
@@ -281,6 +285,7 @@ func enqueue(tx *bolt.Tx, site string, es []*entry, maxVariants int) error {
 				n = binary.BigEndian.Uint32(v)
 			}
 			if maxVariants > 0 && int(n) >= maxVariants {
+				*dropped++
 				continue
 			}
 			var buf [4]byte
@@ -313,6 +318,20 @@ func putEntry(fr *bolt.Bucket, site string, e *entry) error {
 	return fr.Put(siteKey(site, b[:]), v)
 }
 
+// enqueueChunk queues a part of what a fetch discovered, in a transaction
+// of its own, before the fetch's completion commits the rest. It returns
+// how many the query-variant rule dropped.
+func (s *State) enqueueChunk(site string, es []*entry, maxVariants int) (dropped int, err error) {
+	err = s.db.Batch(func(tx *bolt.Tx) error {
+		dropped = 0 // Batch may run the function again
+		return enqueue(tx, site, es, maxVariants, &dropped)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("crawler state: queue links of %s: %w", site, err)
+	}
+	return dropped, nil
+}
+
 // completion is what one finished fetch changes in the state.
 type completion struct {
 	site        string
@@ -321,12 +340,15 @@ type completion struct {
 	found       []*entry // newly discovered URLs
 	maxVariants int      // Config.MaxQueryVariants, for found
 	recBytes    []byte   // the site's record after this fetch
+
+	dropped int // set by commit: found entries the query-variant rule dropped
 }
 
 // commit applies a completion atomically. Concurrent fetches share an fsync
 // through bbolt's Batch.
 func (s *State) commit(c *completion) error {
 	err := s.db.Batch(func(tx *bolt.Tx) error {
+		c.dropped = 0 // Batch may run the function again
 		fr := tx.Bucket(bucketFrontier)
 		if c.done != nil {
 			if err := fr.Delete(c.done.key); err != nil {
@@ -343,7 +365,7 @@ func (s *State) commit(c *completion) error {
 				return err
 			}
 		}
-		if err := enqueue(tx, c.site, c.found, c.maxVariants); err != nil {
+		if err := enqueue(tx, c.site, c.found, c.maxVariants, &c.dropped); err != nil {
 			return err
 		}
 		if c.recBytes != nil {
@@ -361,7 +383,8 @@ func (s *State) commit(c *completion) error {
 func (s *State) seed(site string, es []*entry, rec *siteRecord) error {
 	rec.Seeded = true
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := enqueue(tx, site, es, 0); err != nil {
+		var dropped int
+		if err := enqueue(tx, site, es, 0, &dropped); err != nil {
 			return err
 		}
 		return putSite(tx, site, rec)

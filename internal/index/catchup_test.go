@@ -281,6 +281,31 @@ func TestParsedPageIsUsed(t *testing.T) {
 	}
 }
 
+// TestParsedPageOfCutRecordIsNotUsed: when the record's block is longer
+// than Observe reads (the body limit plus room for the head), the index
+// reads less of it than the crawler parsed, so a rebuild could not give
+// the crawler's page: the index parses what it read instead.
+func TestParsedPageOfCutRecordIsNotUsed(t *testing.T) {
+	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
+	lim := page.Limits{MaxBody: 1000}
+	opts := testOptions()
+	opts.Parse = lim
+	layout := archive.Layout{Root: t.TempDir()}
+	ix, err := Open(layout, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	resp := htmlPage("real title", strings.Repeat("long text ", 10<<10)) // past 1000 + 64 KiB
+	writeExchanges(t, layout, ix, t0, [][2]string{{"http://p.test/", resp}}, func(string, []byte) any {
+		return &page.Parsed{Page: &page.Page{Title: "handed title", Headlines: []page.Headline{{Tag: "title", Text: "handed title"}}}, Limits: lim}
+	})
+	hl, err := ix.Headlines(context.Background(), "p.test")
+	if err != nil || len(hl) == 0 || hl[0].Text != "real title" {
+		t.Errorf("headlines %+v (%v), want the index's own parse", hl, err)
+	}
+}
+
 // TestRecrawlKeepsEveryCapture: a page captured twice with different text
 // is found by either text, listed once, with the capture that matched.
 func TestRecrawlKeepsEveryCapture(t *testing.T) {

@@ -36,7 +36,9 @@
 // (urn:x-crawl:host:NAME, one JSON HostEntry) or batched per zone
 // (urn:x-crawl:hosts:ZONE, up to archive.HostBatch JSON lines, each host
 // counted as one update toward BatchSize), each host's crawl outcome,
-// transfer attempts and failed fetches. Everything else is ignored.
+// transfer attempts, failed fetches, and the limits a capture hit
+// (urn:x-crawl:note:URL, one archive.Note each, counted per host and listed
+// with the capture it names). Everything else is ignored.
 //
 // # Sharing index.db with a running crawl
 //
@@ -60,7 +62,8 @@
 //	meta      "schema"             -> "crawl-index-3"
 //	hosts     H                    -> JSON: name, site, role, delegated, addrs, zone, source,
 //	                                  nameservers, last HostStatus (status, error,
-//	                                  date), captures, bytes, fetch errors, last error
+//	                                  date), captures, bytes, notes, fetch errors,
+//	                                  last error
 //	captures  H 0 URL 0 T 0 recID  -> binary: time, status, mime, payload digest,
 //	                                  WARC file, offset, length, block bytes,
 //	                                  revisit, truncated, record ID
@@ -69,6 +72,8 @@
 //	links     H 0 e|i 0 TO 0 FROM  -> target host 0 tag  (e: to another host,
 //	                                  i: within the host)
 //	errors    H 0 T 0 recID        -> JSON archive.FetchError
+//	notes     H 0 URL 0 C N        -> JSON archive.Note (C: the R of the capture it
+//	                                  is about, N: the same hash of its own record ID)
 //	attempts  ZONE 0 SERVER        -> JSON archive.Attempt (latest)
 //	files     WARC file name       -> 8-byte end offset of the last record applied
 //

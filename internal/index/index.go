@@ -264,7 +264,11 @@ func (ix *Index) Observe(loc warc.Location, rec warc.Record) {
 	if limit > 0 {
 		j.decode = true
 		j.header = append(warc.Header(nil), rec.Header...)
-		if p, ok := rec.Parsed.(*page.Parsed); ok && p != nil && p.Page != nil && p.Limits.Same(ix.opts.Parse) {
+		// The crawler's parse is taken when it was made with the index's
+		// limits and the whole block is read here: of a block cut below,
+		// a rebuild would read only the part, and parse less.
+		if p, ok := rec.Parsed.(*page.Parsed); ok && p != nil && p.Page != nil && p.Limits.Same(ix.opts.Parse) &&
+			(rec.Block == nil || rec.Block.Size() <= limit) {
 			j.parsed = p
 		}
 		if rec.Block != nil {
@@ -508,6 +512,7 @@ func (ix *Index) apply(batch []*entry, marks map[string]int64) error {
 func applyEntries(tx *bolt.Tx, batch []*entry, cache map[string]*hostValue) ([]*pageDoc, error) {
 	hostsB, capB, pagesB := tx.Bucket(bucketHosts), tx.Bucket(bucketCaptures), tx.Bucket(bucketPages)
 	linksB, errB, attB := tx.Bucket(bucketLinks), tx.Bucket(bucketErrors), tx.Bucket(bucketAttempts)
+	notesB := tx.Bucket(bucketNotes)
 
 	hosts := map[string]*hostValue{} // touched by this batch, written at the end
 	host := func(name string) (*hostValue, error) {
@@ -571,6 +576,15 @@ func applyEntries(tx *bolt.Tx, batch []*entry, cache map[string]*hostValue) ([]*
 			if !e.date.Before(h.StatusDate) {
 				h.Status, h.StatusError, h.StatusDate = e.hostStatus.Status, e.hostStatus.Error, e.date
 			}
+		case e.note != nil:
+			k := noteKey(hk, e.note, e.noteID)
+			if notesB.Get(k) != nil {
+				continue
+			}
+			if err := putJSON(notesB, k, e.note); err != nil {
+				return nil, err
+			}
+			h.Notes++
 		case e.fetchError != nil:
 			k := key(hk, timeBytes(e.fetchError.Time), []byte(e.errorID))
 			if errB.Get(k) != nil {

@@ -393,8 +393,8 @@ func TestBadRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := json.Marshal(rows)
-	want := `[{"host":"x.test","site":"","role":"","addrs":[],"status":"partial","captures":4,"bytes":4,"error":""},` +
-		`{"host":"y.test","site":"","role":"","addrs":[],"status":"partial","captures":0,"bytes":0,"error":"timeout"}]`
+	want := `[{"host":"x.test","site":"","role":"","addrs":[],"status":"partial","captures":4,"bytes":4,"notes":0,"error":""},` +
+		`{"host":"y.test","site":"","role":"","addrs":[],"status":"partial","captures":0,"bytes":0,"notes":0,"error":"timeout"}]`
 	if string(got) != want {
 		t.Errorf("hosts:\n got %s\nwant %s", got, want)
 	}

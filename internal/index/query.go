@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ type HostRow struct {
 	Status   string   `json:"status"` // pending, partial, done, failed
 	Captures int64    `json:"captures"`
 	Bytes    int64    `json:"bytes"` // HTTP messages captured, as sent (record blocks)
+	Notes    int64    `json:"notes"` // limits its captures hit (archive.Note records)
 	Error    string   `json:"error"` // the last error, "" if none
 }
 
@@ -38,6 +40,10 @@ type CaptureRow struct {
 	Length    int64     `json:"length"`
 	Revisit   bool      `json:"revisit,omitempty"`
 	Truncated string    `json:"truncated,omitempty"`
+	// Notes are the kinds of the limits this capture hit (archive.Note:
+	// redirect-loop, max-redirects, truncated, links-cut, trap,
+	// url-too-long), sorted, each once.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // HeadlineRow is one line of `crawl headlines HOST`.
@@ -183,7 +189,7 @@ func hosts(ctx context.Context, s *store) ([]HostRow, error) {
 				addrs = []string{}
 			}
 			rows = append(rows, HostRow{Host: h.Name, Site: h.Site, Role: h.Role, Addrs: addrs, Status: status,
-				Captures: h.Captures, Bytes: h.Bytes, Error: lastErr})
+				Captures: h.Captures, Bytes: h.Bytes, Notes: h.Notes, Error: lastErr})
 			return nil
 		})
 	})
@@ -210,6 +216,7 @@ func captures(ctx context.Context, s *store, host string) ([]CaptureRow, error) 
 		i := 0
 		p := prefix(hk)
 		intern := map[string]string{}
+		notesB := tx.Bucket(bucketNotes) // nil in an index written before notes existed
 		return scan(tx.Bucket(bucketCaptures), p, func(k, v []byte) error {
 			if i++; i%ctxCheckEvery == 0 && ctx.Err() != nil {
 				return ctx.Err()
@@ -219,8 +226,24 @@ func captures(ctx context.Context, s *store, host string) ([]CaptureRow, error) 
 				return fmt.Errorf("capture %q: %w", k, errCorrupt)
 			}
 			c.URL = string(k[len(p) : len(k)-captureKeySuffix])
-			rows = append(rows, CaptureRow{URL: c.URL, Time: c.Time, Status: c.Status, MIME: c.MIME, Digest: c.Digest,
-				WARC: c.WARC, Offset: c.Offset, Length: c.Length, Revisit: c.Revisit, Truncated: c.Truncated})
+			row := CaptureRow{URL: c.URL, Time: c.Time, Status: c.Status, MIME: c.MIME, Digest: c.Digest,
+				WARC: c.WARC, Offset: c.Offset, Length: c.Length, Revisit: c.Revisit, Truncated: c.Truncated}
+			if notesB != nil {
+				err := scan(notesB, noteCapturePrefix(hk, c.URL, k[len(k)-8:]), func(_, v []byte) error {
+					var n archive.Note
+					if err := json.Unmarshal(v, &n); err != nil {
+						return fmt.Errorf("note on %s: %w", c.URL, err)
+					}
+					row.Notes = append(row.Notes, n.Kind)
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+			}
+			slices.Sort(row.Notes)
+			row.Notes = slices.Compact(row.Notes)
+			rows = append(rows, row)
 			return nil
 		})
 	})

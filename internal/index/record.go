@@ -37,6 +37,8 @@ type entry struct {
 	attempt     *archive.Attempt
 	fetchError  *archive.FetchError
 	errorID     string // record ID of the fetch error, so a repeat counts once
+	note        *archive.Note
+	noteID      string // record ID of the note, so a repeat counts once
 }
 
 // pageEntry is what a page adds: headlines, links and (if searchable) a
@@ -118,6 +120,27 @@ func decodeMetadata(h warc.Header, uri string, date time.Time, block []byte) (*e
 			v.Host = strings.TrimPrefix(uri, archive.HostStatusURIPrefix)
 		}
 		e.host, e.hostStatus = NormalizeHost(v.Host), &v
+	case "note":
+		var v archive.Note
+		if err := archive.Decode(block, &v); err != nil {
+			return nil, fmt.Errorf("metadata %s: %w", uri, err)
+		}
+		if v.URL == "" {
+			v.URL = strings.TrimPrefix(uri, archive.NoteURIPrefix)
+		}
+		host := v.Host
+		if host == "" {
+			if u, err := url.Parse(v.URL); err == nil {
+				host = u.Hostname()
+			}
+		}
+		if host == "" || v.Kind == "" {
+			return nil, nil
+		}
+		if v.Time.IsZero() {
+			v.Time = date
+		}
+		e.host, e.note, e.noteID = NormalizeHost(host), &v, h.Get("WARC-Record-ID")
 	case "attempt":
 		var v archive.Attempt
 		if err := archive.Decode(block, &v); err != nil {

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -134,3 +135,50 @@ func (ix *Index) findCapture(uri, date string) (warc.Location, error) {
 }
 
 var errFound = errors.New("found")
+
+// ArchivedSince returns the latest response record of uri made at or after
+// since, if the archive holds one: its block (the HTTP response as
+// recorded, cut at the parse limit plus room for the head, as Observe
+// reads it) and its WARC-Record-ID. A crawl resuming after a kill -9 asks
+// it about the URLs it left in flight, whose records may have been written
+// just before the kill kept the crawler's state from saying so.
+func (ix *Index) ArchivedSince(ctx context.Context, uri string, since time.Time) (block []byte, recordID string, ok bool, err error) {
+	if err := ix.Flush(); err != nil {
+		return nil, "", false, err
+	}
+	u, err := url.Parse(uri)
+	if err != nil || u.Hostname() == "" {
+		return nil, "", false, nil
+	}
+	p := append(key([]byte(hostKey(NormalizeHost(u.Hostname()))), []byte(uri)), sep)
+	var loc warc.Location
+	err = ix.store.view(func(tx *bolt.Tx) error {
+		return scan(tx.Bucket(bucketCaptures), p, func(k, v []byte) error {
+			if len(k) != len(p)+16 { // T and R: another URL's keys do not end here
+				return nil
+			}
+			var c captureValue
+			if c.unmarshal(v) != nil || c.Revisit || c.Time.Before(since) {
+				return nil
+			}
+			loc = warc.Location{File: c.WARC, Offset: c.Offset, Length: c.Length} // the latest wins: keys sort by time
+			return nil
+		})
+	})
+	if err != nil || loc.File == "" {
+		return nil, "", false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, "", false, err
+	}
+	err = readRecordAt(ix.warcDir, loc, func(rec warc.Record) error {
+		recordID = rec.Header.Get("WARC-Record-ID")
+		block = make([]byte, min(rec.Block.Size(), ix.opts.Parse.MaxBody+64<<10))
+		_, err := io.ReadFull(io.NewSectionReader(rec.Block, 0, int64(len(block))), block)
+		return err
+	})
+	if err != nil {
+		return nil, "", false, fmt.Errorf("index: read the capture of %s at %s:%d: %w", uri, loc.File, loc.Offset, err)
+	}
+	return block, recordID, true, nil
+}

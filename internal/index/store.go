@@ -29,7 +29,8 @@ var (
 	bucketErrors   = []byte("errors")
 	bucketAttempts = []byte("attempts")
 	bucketFiles    = []byte("files")
-	allBuckets     = [][]byte{bucketMeta, bucketHosts, bucketCaptures, bucketPages, bucketLinks, bucketErrors, bucketAttempts, bucketFiles}
+	bucketNotes    = []byte("notes")
+	allBuckets     = [][]byte{bucketMeta, bucketHosts, bucketCaptures, bucketPages, bucketLinks, bucketErrors, bucketAttempts, bucketFiles, bucketNotes}
 )
 
 // schemaVersion is stored under meta/schema; a file with another version is
@@ -249,6 +250,8 @@ type hostValue struct {
 	Captures int64 `json:"captures"`
 	Bytes    int64 `json:"bytes"`
 
+	Notes int64 `json:"notes,omitempty"` // archive.Note records: limits its captures hit
+
 	Errors        int64     `json:"errors,omitempty"`
 	LastError     string    `json:"last_error,omitempty"`
 	LastErrorDate time.Time `json:"last_error_date,omitzero"`
@@ -327,6 +330,25 @@ func captureKey(hk []byte, c *captureValue) []byte {
 	h := fnv.New64a()
 	h.Write([]byte(c.RecordID))
 	return append(key(hk, []byte(c.URL), timeBytes(c.Time)), h.Sum(nil)...)
+}
+
+// noteKey is H 0 URL 0 C N: C is the capture key's R of the capture the
+// note is about (so a capture's notes are the range H 0 URL 0 C), N the
+// same hash of the note's own record ID (a note indexed twice lands on
+// the same key).
+func noteKey(hk []byte, n *archive.Note, recordID string) []byte {
+	return append(noteCapturePrefix(hk, n.URL, recordHash(n.Capture)), recordHash(recordID)...)
+}
+
+func noteCapturePrefix(hk []byte, url string, capture []byte) []byte {
+	return append(key(hk, []byte(url)), append([]byte{sep}, capture...)...)
+}
+
+// recordHash is the 8-byte hash of a record ID that keys use.
+func recordHash(id string) []byte {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return h.Sum(nil)
 }
 
 // captureKeySuffix is the length of 0 T R at the end of a capture key.

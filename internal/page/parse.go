@@ -77,6 +77,7 @@ func Parse(body []byte, contentType string, base *url.URL, opts ...Option) (*Pag
 		Links:     w.links.links,
 		Text:      w.text.String(),
 		Truncated: w.links.truncated || w.text.full || w.headlinesCut,
+		LinksCut:  w.links.truncated,
 	}
 	if w.title != "" {
 		p.Headlines = append(p.Headlines, Headline{Tag: "title", Text: w.title})

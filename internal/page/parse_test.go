@@ -403,6 +403,14 @@ func TestParseLimits(t *testing.T) {
 	if len(p.Links) != 10 || len(p.Text) > 50 || len(p.Headlines) != 5 || !p.Truncated {
 		t.Errorf("links %d text %d headlines %d truncated %v", len(p.Links), len(p.Text), len(p.Headlines), p.Truncated)
 	}
+	if !p.LinksCut {
+		t.Error("100 links cut at 10, but LinksCut is false")
+	}
+	// Text and headlines cut, links all there: LinksCut stays false.
+	p, err = Parse([]byte(b.String()), "text/html", mustURL(t, "http://h.example/"), WithConfig(Config{MaxText: 50, MaxHeadlines: 5}))
+	if err != nil || !p.Truncated || p.LinksCut || len(p.Links) != 100 {
+		t.Errorf("links %d truncated %v links cut %v (%v)", len(p.Links), p.Truncated, p.LinksCut, err)
+	}
 	p, err = Parse([]byte(`<a href="/`+strings.Repeat("a", 9000)+`">x</a>`), "text/html", mustURL(t, "http://h.example/"))
 	if err != nil || len(p.Links) != 0 {
 		t.Errorf("overlong URL kept: %v %v", err, len(p.Links))

@@ -13,6 +13,9 @@ type Page struct {
 	// Truncated reports that a limit of Config (text, links, headlines) cut
 	// something off; what was kept is still correct.
 	Truncated bool
+	// LinksCut reports that the document held more links than
+	// Config.MaxLinks: Links has the first MaxLinks of them.
+	LinksCut bool
 }
 
 // Headline is one title or h1–h6 element's text.

@@ -120,9 +120,11 @@ func sameURL(caps []index.CaptureRow, u string) []index.CaptureRow {
 	return out
 }
 
+// indexOf finds a capture among caps by its record's place (a WARC file
+// and an offset hold one record).
 func indexOf(caps []index.CaptureRow, c index.CaptureRow) int {
 	for i, o := range caps {
-		if o == c {
+		if o.WARC == c.WARC && o.Offset == c.Offset {
 			return i
 		}
 	}

@@ -7,7 +7,8 @@
 //
 //	RoundTrip(req)
 //	  -> http.Transport (HTTP/1.1 only, no keep-alive, no transparent decompression)
-//	  -> dial: ConnectTo override, else Resolve, each address in order; TLS handshake
+//	  -> dial: ConnectTo override, else Resolve, each address in order (Control
+//	     vets each address before it is dialled); TLS handshake
 //	  -> recording net.Conn: every byte written is teed into the request spool,
 //	     every byte read into the response spool (plaintext, after TLS)
 //	  <- response head parsed by net/http

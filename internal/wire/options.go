@@ -3,6 +3,7 @@ package wire
 import (
 	"context"
 	"net/netip"
+	"syscall"
 	"time"
 )
 
@@ -17,6 +18,14 @@ type Options struct {
 	// Resolve returns the addresses to try, in order (the crawler passes what
 	// discover recorded). Nil uses net.DefaultResolver.
 	Resolve func(ctx context.Context, host string) ([]netip.Addr, error)
+
+	// Control, if set, is each connection attempt's net.Dialer
+	// ControlContext hook: it sees the address actually dialled (after
+	// ConnectTo and Resolve), and its error ends that attempt before any
+	// packet is sent; the next address is tried. The crawler refuses
+	// special-purpose addresses here (netguard.Guard.Control), so that no
+	// override or redirect can reach one.
+	Control func(ctx context.Context, network, address string, c syscall.RawConn) error
 
 	// MaxBody cuts the response body (de-chunked, still content-coded) after
 	// this many bytes; the exchange is then Truncated "length". Default 64 MiB.

@@ -311,7 +311,7 @@ func (t *Transport) connect(rec *recorder, addr string) (net.Conn, error) {
 	}
 	var errs []error
 	for _, a := range addrs {
-		d := net.Dialer{Timeout: t.opts.DialTimeout}
+		d := net.Dialer{Timeout: t.opts.DialTimeout, ControlContext: t.opts.Control}
 		c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(a.String(), port))
 		if err == nil {
 			rec.mu.Lock()

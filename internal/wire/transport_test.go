@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -387,5 +389,55 @@ func TestFetchErrorsWithoutResponse(t *testing.T) {
 				t.Errorf("nothing was sent, but the request record has %d bytes", got.Request.Size())
 			}
 		})
+	}
+}
+
+// TestControlVetsDialledAddress: Control sees the address actually dialled
+// (after ConnectTo or Resolve); its error ends that attempt, the next
+// address is tried, and when every address is refused the fetch error
+// wraps the refusal.
+func TestControlVetsDialledAddress(t *testing.T) {
+	srv := startRawServer(t, nil, writeAll(fixedHead+"hello, wire"))
+	_, port, _ := net.SplitHostPort(srv.addr())
+	errNo := errors.New("not this one")
+	var dialled []string
+	control := func(_ context.Context, network, address string, _ syscall.RawConn) error {
+		dialled = append(dialled, address)
+		if strings.HasPrefix(address, "127.0.0.9:") {
+			return errNo
+		}
+		return nil
+	}
+	tr := NewTransport(Options{
+		Control: control,
+		Resolve: func(context.Context, string) ([]netip.Addr, error) {
+			return []netip.Addr{netip.MustParseAddr("127.0.0.9"), netip.MustParseAddr("127.0.0.1")}, nil
+		},
+	})
+	req, _ := http.NewRequest("GET", "http://site.test:"+port+"/", nil)
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if want := []string{"127.0.0.9:" + port, "127.0.0.1:" + port}; !slices.Equal(dialled, want) {
+		t.Errorf("dialled %q, want %q", dialled, want)
+	}
+
+	// A ConnectTo target is vetted like any other address.
+	dialled = nil
+	var got *Exchange
+	tr = NewTransport(Options{Control: control, ConnectTo: map[string]string{"site.test:80": "127.0.0.9:" + port},
+		OnExchange: func(e *Exchange) { got = e }})
+	req, _ = http.NewRequest("GET", "http://site.test/", nil)
+	if _, err := tr.RoundTrip(req); !errors.Is(err, errNo) {
+		t.Fatalf("fetch through a refused ConnectTo target: %v, want the refusal", err)
+	}
+	if got == nil || !errors.Is(got.Err, errNo) || got.Request.Size() != 0 {
+		t.Errorf("exchange %+v: want the refusal and nothing sent", got)
+	}
+	got.Close()
+	if want := []string{"127.0.0.9:" + port}; !slices.Equal(dialled, want) {
+		t.Errorf("dialled %q, want %q", dialled, want)
 	}
 }

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// TestCrawlRefusesLoopbackUnlessAllowed: without --allow-addresses a host
+// on loopback is never contacted, and `crawl hosts` shows it failed with
+// the reason and the flag that opens it; with the flag it is crawled.
+func TestCrawlRefusesLoopbackUnlessAllowed(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte("<title>inside</title>"))
+	}))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	dir := t.TempDir()
+	args := []string{"crawl", "--archive", dir, "--delay", "0", "--connect-to", "inside.test:80=127.0.0.1:" + port, "inside.test"}
+	if _, stderr, status := runCLI(t, args...); status != 0 {
+		t.Fatalf("crawl: exit status %d\n%s", status, stderr)
+	}
+	if n := requests.Load(); n != 0 {
+		t.Fatalf("the refused server got %d requests", n)
+	}
+	stdout, stderr, status := runCLI(t, "hosts", "--json", "--archive", dir)
+	if status != 0 {
+		t.Fatalf("hosts: %d %s", status, stderr)
+	}
+	var row struct{ Host, Status, Error string }
+	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &row); err != nil {
+		t.Fatalf("hosts --json %q: %v", stdout, err)
+	}
+	const why = "address 127.0.0.1 is loopback (RFC 1122): refused; pass --allow-addresses 127.0.0.0/8 to crawl it"
+	if row.Host != "inside.test" || row.Status != "failed" || row.Error != why {
+		t.Errorf("hosts: %+v, want inside.test failed %q", row, why)
+	}
+
+	// Opened on purpose, the same host is crawled (a new snapshot: the
+	// first one ended failed).
+	args = append([]string{args[0], "--recrawl", "--allow-addresses", "127.0.0.0/8"}, args[1:]...)
+	if _, stderr, status := runCLI(t, args...); status != 0 {
+		t.Fatalf("crawl --allow-addresses: exit status %d\n%s", status, stderr)
+	}
+	if requests.Load() == 0 {
+		t.Error("with --allow-addresses the host was still not crawled")
+	}
+}
