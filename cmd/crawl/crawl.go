@@ -191,6 +191,19 @@ func nothingCrawled(sum *crawler.Summary, sites []crawler.Site, cfg *crawler.Con
 		}
 	}
 	if len(unknown) == 0 {
+		// The first host's own error says why (a refused address says
+		// which flag opens it); the others are in the archive.
+		for _, r := range sum.Sites {
+			for _, h := range r.Hosts {
+				if h.Error != "" {
+					more := ""
+					if n := len(sites); n > 1 {
+						more = fmt.Sprintf(" ('crawl hosts' shows the errors of all %d sites)", n)
+					}
+					return fmt.Errorf("nothing crawled: %s: %s%s", h.Name, h.Error, more)
+				}
+			}
+		}
 		return errors.New("nothing crawled: no host answered ('crawl hosts' shows each host's error)")
 	}
 	return fmt.Errorf("nothing crawled: no address known for %s: run 'crawl discover ZONE' for the zone it is in, "+

@@ -22,9 +22,10 @@ func TestCrawlNoAddress(t *testing.T) {
 	}
 
 	// With a way to the host that leads nowhere, it is the host that did
-	// not answer.
-	_, stderr, status = runCLI(t, "crawl", "--archive", t.TempDir(), "--connect-to", "www.nowhere.test:80=127.0.0.1:1", "--max-retries", "0", "http://www.nowhere.test/")
-	if status != 1 || !strings.Contains(stderr, "crawl: nothing crawled: no host answered") {
+	// not answer, and the line says how.
+	args := append([]string{"crawl", "--archive", t.TempDir(), "--connect-to", "www.nowhere.test:80=127.0.0.1:1", "--max-retries", "0"}, crawlTestFlags()...)
+	_, stderr, status = runCLI(t, append(args, "http://www.nowhere.test/")...)
+	if status != 1 || !strings.Contains(stderr, "crawl: nothing crawled: www.nowhere.test: ") || !strings.Contains(stderr, "refused") {
 		t.Errorf("status %d, stderr:\n%s", status, stderr)
 	}
 }

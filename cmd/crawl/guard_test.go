@@ -24,8 +24,10 @@ func TestCrawlRefusesLoopbackUnlessAllowed(t *testing.T) {
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
 	dir := t.TempDir()
 	args := []string{"crawl", "--archive", dir, "--delay", "0", "--connect-to", "inside.test:80=127.0.0.1:" + port, "inside.test"}
-	if _, stderr, status := runCLI(t, args...); status != 0 {
-		t.Fatalf("crawl: exit status %d\n%s", status, stderr)
+	const why = "address 127.0.0.1 is loopback (RFC 1122): refused; pass --allow-addresses 127.0.0.0/8 to crawl it"
+	// Nothing crawled is a failure, and its one line says why.
+	if _, stderr, status := runCLI(t, args...); status != 1 || !strings.Contains(stderr, "crawl: nothing crawled: inside.test: "+why) {
+		t.Fatalf("crawl: exit status %d, want 1 with the reason\n%s", status, stderr)
 	}
 	if n := requests.Load(); n != 0 {
 		t.Fatalf("the refused server got %d requests", n)
@@ -38,7 +40,6 @@ func TestCrawlRefusesLoopbackUnlessAllowed(t *testing.T) {
 	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &row); err != nil {
 		t.Fatalf("hosts --json %q: %v", stdout, err)
 	}
-	const why = "address 127.0.0.1 is loopback (RFC 1122): refused; pass --allow-addresses 127.0.0.0/8 to crawl it"
 	if row.Host != "inside.test" || row.Status != "failed" || row.Error != why {
 		t.Errorf("hosts: %+v, want inside.test failed %q", row, why)
 	}

@@ -88,7 +88,10 @@ func TestResumeTakesArchivedCapture(t *testing.T) {
 		t.Fatalf("the crawl went on after its state closed: %v", err)
 	}
 	a.writer.Close()
-	a.writer, a.state = nil, nil // abandoned, as after a crash
+	// Abandoned, as after a crash: the dead process's locks on the state
+	// and the payload digests go with it.
+	a.payloads.Close()
+	a.writer, a.state, a.payloads = nil, nil, nil
 
 	b := newTestArchive(t, dir)
 	cfg = b.config()
