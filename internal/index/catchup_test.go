@@ -391,7 +391,12 @@ func TestSearchCatchUpBesideWriter(t *testing.T) {
 	for i := range 25 {
 		pairs = append(pairs, [2]string{fmt.Sprintf("http://w.test/%d", i), htmlPage(fmt.Sprintf("page %d", i), "신의주에서 together")})
 	}
-	resume := ix.search.pause() // the crawl's search writer is busy
+	// The search index exists (made by the writer's first round), then
+	// the crawl's search writer is busy elsewhere.
+	if err := ix.FinishSearch(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	resume := ix.search.pause()
 	writeExchanges(t, layout, ix, t0, pairs, nil)
 	if err := ix.Flush(); err != nil {
 		t.Fatal(err)

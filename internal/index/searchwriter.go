@@ -287,20 +287,43 @@ func (sw *searchWriter) process(ctx context.Context, pend []*pageDoc, lastDrops 
 		}
 		*lastDrops = d
 	}
-	var batch []*pageDoc
+	var batch batcher
 	for _, d := range pend {
 		if d.loc.File != "" && d.loc.Offset < sw.checkpoint(d.loc.File) {
 			continue // already read back from its file by a scan
 		}
-		batch = append(batch, d)
-		if len(batch) >= sw.ix.opts.SearchBatch {
-			if err := sw.add(batch); err != nil {
+		if batch.add(d, sw.ix.opts.SearchBatch) {
+			if err := sw.add(batch.take()); err != nil {
 				return err
 			}
-			batch = batch[:0]
 		}
 	}
-	return sw.add(batch)
+	return sw.add(batch.take())
+}
+
+// searchBatchText caps the page text of one bleve batch: bleve analyses a
+// whole batch at once, and a few pages of a megabyte of text each would
+// otherwise take hundreds of megabytes.
+const searchBatchText = 4 << 20
+
+// batcher gathers the documents of one bleve batch: at most n of them, or
+// searchBatchText bytes of text.
+type batcher struct {
+	docs []*pageDoc
+	text int
+}
+
+// add adds d and reports whether the batch is full.
+func (b *batcher) add(d *pageDoc, n int) bool {
+	b.docs = append(b.docs, d)
+	b.text += len(d.Text) + len(d.Title)
+	return len(b.docs) >= n || b.text >= searchBatchText
+}
+
+func (b *batcher) take() []*pageDoc {
+	docs := b.docs
+	b.docs, b.text = nil, 0
+	return docs
 }
 
 // add puts pages into the index with the checkpoint they reach, in one batch.
@@ -371,7 +394,7 @@ func (sw *searchWriter) scan(ctx context.Context, progress func(done, total int6
 	if len(names) > 0 {
 		sw.ix.opts.Logger.Debug("search index: reading pages back from the WARC files", "files", len(names))
 	}
-	var batch []*pageDoc
+	var batch batcher
 	for _, name := range names {
 		from, to := sw.checkpoint(name), bound[name]
 		end, err := readRecords(ctx, sw.ix.warcDir, name, from, to, func(rec warc.Record, loc warc.Location) error {
@@ -380,18 +403,14 @@ func (sw *searchWriter) scan(ctx context.Context, progress func(done, total int6
 				return nil
 			}
 			report(loc.Offset - from)
-			batch = append(batch, d)
-			if len(batch) >= sw.ix.opts.SearchBatch {
-				if err := sw.add(batch); err != nil {
-					return err
-				}
-				batch = batch[:0]
+			if batch.add(d, sw.ix.opts.SearchBatch) {
+				return sw.add(batch.take())
 			}
 			return nil
 		})
 		if ctx.Err() != nil {
 			// Stopped: what was added is checkpointed.
-			return errors.Join(ctx.Err(), sw.add(batch))
+			return errors.Join(ctx.Err(), sw.add(batch.take()))
 		}
 		if err != nil {
 			// Unreadable past this point (index.db stopped at the same
@@ -402,10 +421,9 @@ func (sw *searchWriter) scan(ctx context.Context, progress func(done, total int6
 		}
 		done += bound[name] - from
 		report(0)
-		if err := sw.add(batch); err != nil {
+		if err := sw.add(batch.take()); err != nil {
 			return err
 		}
-		batch = batch[:0]
 		if sw.checkpoint(name) < to {
 			if err := sw.commitCheckpoint(name, to); err != nil {
 				return err
