@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"text/tabwriter"
+	"time"
 
 	"crawl/internal/archive"
 	"crawl/internal/crawler"
@@ -43,6 +44,11 @@ type env struct {
 	json        bool
 	verbose     bool
 	memoryLimit int64 // --memory-limit of crawl, run and demo
+
+	// liveSearch is --live-search of crawl, run and demo (auto, on, off);
+	// delay is their --delay, which auto goes by.
+	liveSearch string
+	delay      *time.Duration
 
 	// lock is this process's hold on the archive, taken by a command that
 	// writes it (lockArchive) and let go when the command returns.

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 
@@ -62,6 +63,9 @@ func (e *env) crawlFlags() *crawler.Config {
 	fs.IntVar(&c.MaxDepth, "max-depth", c.MaxDepth, "link hops from a seed")
 	e.byteSizeVar(&c.MaxBody, "max-body", c.MaxBody, "response body `size` kept (10MB, 64MiB, bytes); a longer body is cut and marked truncated")
 	e.parseFlags(&c.Parse)
+	e.delay = &c.Delay
+	e.liveSearch = "auto"
+	fs.Var(choice{&e.liveSearch, []string{"auto", "on", "off"}}, "live-search", "keep the full-text index up to date during the crawl (`mode`: on, off, or auto, which is on unless --delay 0: a crawl that uses every core leaves it to the next search, serve, or the end of crawl run)")
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "one request, from connecting to the last byte")
 	fs.DurationVar(&c.SiteTimeout, "site-timeout", c.SiteTimeout, "one site's whole crawl")
 	fs.IntVar(&c.MaxRedirects, "max-redirects", c.MaxRedirects, "hops of one redirect chain")
@@ -87,6 +91,40 @@ func (e *env) crawlFlags() *crawler.Config {
 // collector runs more often (never using more than half the CPU for it),
 // so the peak stays near the limit while what is live fits under it.
 const defaultMemoryLimit = 256 << 20
+
+// choice is a flag that takes one of a few words.
+type choice struct {
+	v     *string
+	words []string
+}
+
+func (c choice) String() string {
+	if c.v == nil {
+		return ""
+	}
+	return *c.v
+}
+
+func (c choice) Set(s string) error {
+	if !slices.Contains(c.words, s) {
+		return fmt.Errorf("want one of %s", strings.Join(c.words, ", "))
+	}
+	*c.v = s
+	return nil
+}
+
+// deferSearch reports whether the crawl leaves the full-text index for
+// later (--live-search): it takes a good part of the CPU, which a crawl
+// without delays uses whole; index.db stays live either way.
+func (e *env) deferSearch() bool {
+	switch e.liveSearch {
+	case "off":
+		return true
+	case "auto":
+		return e.delay != nil && *e.delay == 0
+	}
+	return false
+}
 
 // limitMemory sets the soft memory limit from --memory-limit, unless the
 // GOMEMLIMIT environment variable has set one already.

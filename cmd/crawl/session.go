@@ -68,7 +68,7 @@ func openSession(e *env, o *warcOptions, robots string, withState bool) (_ *sess
 	// A quarter of the index's default queue: decoded batches of discovered
 	// hosts weigh several times their raw bytes, and a zone of a million
 	// names keeps that queue full.
-	if s.index, err = index.Open(s.layout, index.Options{Logger: e.log, QueueBytes: 16 << 20}); err != nil {
+	if s.index, err = index.Open(s.layout, index.Options{Logger: e.log, QueueBytes: 16 << 20, DeferSearch: e.deferSearch()}); err != nil {
 		return nil, err
 	}
 	var dedupe warc.PayloadIndex

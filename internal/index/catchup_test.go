@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -492,5 +493,41 @@ func TestSnippetsAreStable(t *testing.T) {
 		} else if got != first {
 			t.Fatalf("round %d differs:\n%s\nwant\n%s", round, got, first)
 		}
+	}
+}
+
+// TestDeferSearch: a writer that defers the search index leaves it alone
+// while open (index.db stays live), and FinishSearch then brings it up to
+// what a rebuild gives.
+func TestDeferSearch(t *testing.T) {
+	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
+	layout := archive.Layout{Root: t.TempDir()}
+	opts := testOptions()
+	opts.DeferSearch = true
+	ix, err := Open(layout, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pairs [][2]string
+	for i := range 15 {
+		pairs = append(pairs, [2]string{fmt.Sprintf("http://d.test/%d", i), htmlPage(fmt.Sprintf("page %d", i), "해주에서 deferred")})
+	}
+	writeExchanges(t, layout, ix, t0, pairs, nil)
+	if caps, err := ix.Captures(context.Background(), "d.test"); err != nil || len(caps) != 15 {
+		t.Fatalf("index.db is not live: %d captures (%v)", len(caps), err)
+	}
+	if _, err := os.Stat(layout.SearchDir()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the search index was written while deferred: %v", err)
+	}
+	queries := []string{"deferred", "해주"}
+	live := answers(t, ix, queries...) // FinishSearch first, as a query does
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(live, "http://d.test/14") {
+		t.Errorf("after FinishSearch the pages are not found:\n%s", live)
+	}
+	if got := rebuilt(t, layout, queries...); got != live {
+		t.Errorf("rebuilt differs:\n%s\nwant\n%s", got, live)
 	}
 }

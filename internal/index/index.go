@@ -65,6 +65,11 @@ type Options struct {
 	// NoSync skips fsync on commit: faster, and safe enough because the
 	// index can always be rebuilt from the WARCs (Rebuild sets it).
 	NoSync bool
+	// DeferSearch leaves the search index alone while this writer is open
+	// (a crawl that uses every core: bleve would take a good part of
+	// them): it is brought up to date from the WARC files by FinishSearch,
+	// or by the next query (CatchUp) or writer. index.db stays live.
+	DeferSearch bool
 }
 
 func (o Options) withDefaults() Options {
@@ -105,11 +110,12 @@ func (o Options) withDefaults() Options {
 // Index is the writing side: it implements warc.Observer, and answers the
 // same queries as Reader (after applying everything observed so far).
 type Index struct {
-	opts    Options
-	warcDir string
-	store   *store
-	search  *searchWriter
-	lock    *writerLock
+	opts      Options
+	warcDir   string
+	searchDir string        // "" for an index.db-only writer (catchUpDB)
+	store     *store
+	search    *searchWriter // nil when the search index is not followed live (DeferSearch)
+	lock      *writerLock
 
 	jobs      chan *job // in record order, to the writer
 	work      chan *job // to the decoders, any order
@@ -216,8 +222,11 @@ func openAt(dbPath, searchDir, warcDir string, opts Options, private, withSearch
 		return nil, fmt.Errorf("index: %w", err)
 	}
 	if withSearch {
-		ix.search = newSearchWriter(ix, searchDir, private)
-		go ix.search.run()
+		ix.searchDir = searchDir
+		if !opts.DeferSearch || private {
+			ix.search = newSearchWriter(ix, searchDir, private)
+			go ix.search.run()
+		}
 	}
 	for range opts.Decoders {
 		go ix.decoder()
@@ -338,10 +347,17 @@ func (ix *Index) FinishSearch(ctx context.Context, progress func(done, total int
 	if err := ix.Flush(); err != nil {
 		return err
 	}
-	if ix.search == nil {
+	if ix.search != nil {
+		return ix.search.sync(ctx, progress)
+	}
+	if ix.searchDir == "" {
 		return nil
 	}
-	return ix.search.sync(ctx, progress)
+	// Deferred: a writer of its own reads everything since the search
+	// index's checkpoint back from the files.
+	sw := newSearchWriter(ix, ix.searchDir, false)
+	go sw.run()
+	return errors.Join(sw.sync(ctx, progress), sw.close())
 }
 
 // Close applies what is queued to index.db and commits. The full-text index

@@ -110,7 +110,11 @@ func (r *Reader) Search(ctx context.Context, req SearchRequest) ([]Hit, error) {
 // in another process writes it between queries (ErrLocked only if it did
 // not let go within LockTimeout).
 func (r *Reader) SearchPage(ctx context.Context, req SearchRequest) (SearchResult, error) {
-	si, err := openSearch(r.layout.SearchDir(), false, true, r.opts.LockTimeout)
+	return r.searchAt(ctx, r.layout.SearchDir(), req)
+}
+
+func (r *Reader) searchAt(ctx context.Context, dir string, req SearchRequest) (SearchResult, error) {
+	si, err := openSearch(dir, false, true, r.opts.LockTimeout)
 	if err != nil {
 		return SearchResult{}, err
 	}
@@ -158,6 +162,10 @@ func (ix *Index) Search(ctx context.Context, req SearchRequest) ([]Hit, error) {
 func (ix *Index) SearchPage(ctx context.Context, req SearchRequest) (SearchResult, error) {
 	if err := ix.FinishSearch(ctx, nil); err != nil {
 		return SearchResult{}, err
+	}
+	if ix.search == nil {
+		r := &Reader{layout: archive.Layout{}, store: ix.store, opts: ix.opts}
+		return r.searchAt(ctx, ix.searchDir, req)
 	}
 	var res SearchResult
 	err := ix.search.withIndex(func(idx bleve.Index) error {
