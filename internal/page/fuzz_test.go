@@ -122,3 +122,27 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPlainRef: where plainRef resolves a link without the WHATWG parser,
+// the parser gives the same URL.
+func FuzzPlainRef(f *testing.F) {
+	for _, ref := range []string{"a.html", "/x/y", "sub/dir/", "a.html#top", "~user/", "-_.~", "a/./b", "../up", "/", "x//y", "..a", "a..", ".hidden"} {
+		for _, base := range []string{"http://base.example/dir/page.html", "https://H.example:8443/", "http://base.example", "http://u:p@h.example/d/", "http://h.example/%7e/x", "http://h.example/a/b/c?q#f"} {
+			f.Add(ref, base)
+		}
+	}
+	f.Fuzz(func(t *testing.T, ref, baseStr string) {
+		base, err := urlParser.Parse(baseStr)
+		if err != nil {
+			return
+		}
+		got, ok := plainRef(ref, base)
+		if !ok {
+			return
+		}
+		want, err := parseRef(ref, base)
+		if err != nil || got != want {
+			t.Fatalf("plainRef(%q, %q) = %q; the parser gives %q (%v)", ref, baseStr, got, want, err)
+		}
+	})
+}

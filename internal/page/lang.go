@@ -42,6 +42,15 @@ func detectLanguage(title, text string) string {
 	var hangul, kana, han, latin, cyrillic, total int
 	count := func(s string) {
 		for _, r := range s {
+			if r < 0x80 {
+				// Most of most pages: ASCII letters are Latin, and
+				// the rest is not a letter (no table lookups).
+				if 'a' <= r|0x20 && r|0x20 <= 'z' {
+					total++
+					latin++
+				}
+				continue
+			}
 			if !unicode.IsLetter(r) {
 				continue
 			}
