@@ -112,7 +112,7 @@ func (o Options) withDefaults() Options {
 type Index struct {
 	opts      Options
 	warcDir   string
-	searchDir string        // "" for an index.db-only writer (catchUpDB)
+	searchDir string // "" for an index.db-only writer (catchUpDB)
 	store     *store
 	search    *searchWriter // nil when the search index is not followed live (DeferSearch)
 	lock      *writerLock
