@@ -131,7 +131,13 @@ func (c *Crawler) seeds(s Site) []*entry {
 // run stops. It returns why the site ended short ("" when it is complete)
 // and the first state error, after every visit it started has returned.
 func (c *Crawler) schedule(ctx, siteCtx, fetchCtx context.Context, sc *siteCrawl) (reason string, stateErr error) {
+	// Entries in flight: with HostParallel above 1 a host's turn ends when
+	// its response is read (see visit), so twice as many visits may be
+	// parsing, archiving or committing while the next requests go out.
 	slots := c.cfg.HostParallel * max(1, len(sc.site.Hosts))
+	if c.cfg.HostParallel > 1 {
+		slots *= 2
+	}
 	slots = min(slots, 64)
 	done := make(chan error, slots)
 	var (
@@ -365,10 +371,19 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 	if err := c.polite.wait(siteCtx, tk); err != nil {
 		return nil // stopped while waiting for the host's turn: stays queued
 	}
-	// The host's turn ends after the commit, so with HostParallel 1 one
-	// host's discoveries are committed in the order its URLs were fetched.
+	// With HostParallel 1 the host's turn ends after the commit, so one
+	// host's discoveries are committed in the order its URLs were fetched
+	// and a crawl is the same from run to run. Above 1, order is not kept
+	// anyway, and the turn ends once the response is read: the server is
+	// done with it, and the next request need not wait for this one's
+	// parse, archiving and commit (site slots allow for that).
 	backoff := time.Duration(0)
-	defer func() { c.polite.release(tk, backoff) }()
+	released := false
+	defer func() {
+		if !released {
+			c.polite.release(tk, backoff)
+		}
+	}()
 	f := c.fetch(fetchCtx, u)
 	if f.status == http.StatusTooManyRequests || f.status == http.StatusServiceUnavailable {
 		backoff = c.retryAfter(f.header)
@@ -377,6 +392,10 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 			re.Retries++
 			comp.requeue = &re
 		}
+	}
+	if c.cfg.HostParallel > 1 {
+		c.polite.release(tk, backoff)
+		released = true
 	}
 	if f.aborted && fetchCtx.Err() != nil {
 		// Aborted after the stop grace: keep it for the next run.
