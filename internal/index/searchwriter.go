@@ -301,10 +301,11 @@ func (sw *searchWriter) process(ctx context.Context, pend []*pageDoc, lastDrops 
 	return sw.add(batch.take())
 }
 
-// searchBatchText caps the page text of one bleve batch: bleve analyses a
+// searchBatchText caps the page text of one bleve batch (1 MiB: the text of
+// one page at most, a few hundred ordinary pages): bleve analyses a
 // whole batch at once, and a few pages of a megabyte of text each would
 // otherwise take hundreds of megabytes.
-const searchBatchText = 4 << 20
+const searchBatchText = 1 << 20
 
 // batcher gathers the documents of one bleve batch: at most n of them, or
 // searchBatchText bytes of text.
