@@ -103,6 +103,7 @@ type Crawler struct {
 	state     *State
 	ownState  bool
 	collector *colly.Collector // the fetch engine (engine.go)
+	transport *wire.Transport  // under the collector; keeps connections alive
 	ua        string
 	polite    *politeness
 	extra     []string // Config.Scope in hostName form
@@ -154,7 +155,7 @@ func New(cfg Config) (*Crawler, error) {
 		connectTo[from] = to
 	}
 	c.connectTo = connectTo
-	t := wire.NewTransport(wire.Options{
+	c.transport = wire.NewTransport(wire.Options{
 		ConnectTo:  connectTo,
 		Control:    netguard.New(cfg.AllowAddresses).Control,
 		Resolve:    c.resolve,
@@ -164,7 +165,7 @@ func New(cfg Config) (*Crawler, error) {
 		OnExchange: c.onExchange,
 	})
 	client := &http.Client{
-		Transport: &collyShim{next: t, pending: &c.pending, maxParse: c.cfg.Parse.MaxBody, log: c.log},
+		Transport: &collyShim{next: c.transport, pending: &c.pending, maxParse: c.cfg.Parse.MaxBody, log: c.log},
 		// Each redirect hop is its own capture; the crawler queues Location
 		// itself (in scope, with a hop limit). colly's own redirect handler,
 		// which would mark targets visited, is never installed.
@@ -308,6 +309,8 @@ func (c *Crawler) Run(ctx context.Context, sites []Site) (Summary, error) {
 	}
 	wg.Wait()
 	progressDone()
+	// Hang up the connections kept alive: the run is over.
+	c.transport.CloseIdleConnections()
 
 	sum := Summary{
 		Sites:   results,

@@ -6,7 +6,7 @@
 // sits one level lower. Data flows like this:
 //
 //	RoundTrip(req)
-//	  -> http.Transport (HTTP/1.1 only, no keep-alive, no transparent decompression)
+//	  -> http.Transport (HTTP/1.1 only, keep-alive, no transparent decompression)
 //	  -> dial: ConnectTo override, else Resolve, each address in order (Control
 //	     vets each address before it is dialled); TLS handshake
 //	  -> recording net.Conn: every byte written is teed into the request spool,
@@ -20,10 +20,14 @@
 //	  <- the caller gets a normal *http.Response whose body is served from the spool
 //	     (chunking removed by net/http, content coding kept).
 //
-// Keep-alive is off on purpose: one connection per exchange keeps dial and record
-// 1:1, so the bytes of two requests can never be attributed to the wrong one. The
-// cost is one TCP (and TLS) handshake per request, which is nothing next to a
-// polite crawl delay of a second per host.
+// Connections are kept alive: one TCP (and TLS) handshake per host rather than
+// per request is politer to the server, and a TLS handshake costs more than
+// most pages. net/http never writes a request on a connection before the
+// previous response was read to its end, and tells each request which
+// connection it got (the GotConn trace hook) before writing it: from there
+// on, the connection records into that request's exchange (recorder.use), so
+// two exchanges' bytes are never mixed. A request retried on a fresh
+// connection (a kept-alive one turned out closed) starts its record over.
 //
 // Spools stay in memory up to a few hundred KB and then move to a temp file, so
 // large bodies never sit in memory. An Exchange holds its spools until it is

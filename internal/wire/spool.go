@@ -67,6 +67,23 @@ func (s *spool) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// reset drops what was written (a retried attempt starts over).
+func (s *spool) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f != nil {
+		s.bw.Reset(s.f)
+		if err := s.f.Truncate(0); err != nil && s.err == nil {
+			s.err = fmt.Errorf("spool to %s: %w", s.f.Name(), err)
+		}
+		if _, err := s.f.Seek(0, io.SeekStart); err != nil && s.err == nil {
+			s.err = fmt.Errorf("spool to %s: %w", s.f.Name(), err)
+		}
+	}
+	s.mem = s.mem[:0]
+	s.n = 0
+}
+
 // Len is the number of bytes written so far.
 func (s *spool) Len() int64 {
 	s.mu.Lock()

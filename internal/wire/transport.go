@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/netip"
 	"strings"
 	"sync"
@@ -27,19 +28,27 @@ var (
 )
 
 var (
-	errStaleDial = errors.New("wire: connection dialled for a finished or already connected exchange")
 	errRawLimit  = errors.New("wire: raw response exceeds its size bound")
 	errReleased  = errors.New("wire: exchange already released")
 	errNoRequest = errors.New("wire: dial outside a RoundTrip")
 )
 
 // Transport is an http.RoundTripper that records every exchange's exact wire
-// bytes. It speaks HTTP/1.1 only, never decompresses and never reuses a
-// connection. It is safe for concurrent use.
+// bytes. It speaks HTTP/1.1 only and never decompresses; connections are
+// kept alive and reused, one exchange after the other. It is safe for
+// concurrent use.
 type Transport struct {
 	opts  Options
 	inner *http.Transport
 }
+
+// Kept-alive connections: at most idleConnsPerHost idle per host (a crawl
+// has at most --host-parallel requests in flight to one host), closed after
+// idleConnTimeout unused.
+const (
+	idleConnsPerHost = 16
+	idleConnTimeout  = 30 * time.Second
+)
 
 // NewTransport returns a Transport; zero Options fields take their defaults.
 func NewTransport(opts Options) *Transport {
@@ -53,10 +62,15 @@ func NewTransport(opts Options) *Transport {
 	var http1 http.Protocols
 	http1.SetHTTP1(true)
 	t.inner = &http.Transport{
-		Proxy:                  nil, // an archive records the origin, never a proxy's view
-		DialContext:            t.dial,
-		DialTLSContext:         t.dialTLS,
-		DisableKeepAlives:      true, // one exchange per connection: dial and record stay 1:1
+		Proxy:          nil, // an archive records the origin, never a proxy's view
+		DialContext:    t.dial,
+		DialTLSContext: t.dialTLS,
+		// Kept alive: one handshake per host, not per request (polite, and a
+		// TLS handshake costs more than most pages). Each exchange on a
+		// connection is told apart by net/http's GotConn hook (see
+		// recorder.use).
+		MaxIdleConnsPerHost:    idleConnsPerHost,
+		IdleConnTimeout:        idleConnTimeout,
 		DisableCompression:     true, // the caller's Accept-Encoding goes out as is; nothing is decoded behind its back
 		ForceAttemptHTTP2:      false,
 		TLSNextProto:           map[string]func(string, *tls.Conn) http.RoundTripper{},
@@ -90,7 +104,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	rec.resp.retain()
 	e := &Exchange{URL: req.URL.String(), Start: start, req: rec.req, resp: rec.resp}
 
-	out := req.Clone(context.WithValue(ctx, recorderKey{}, rec))
+	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		if c, ok := info.Conn.(*recordingConn); ok {
+			rec.use(c)
+		}
+	}}
+	out := req.Clone(httptrace.WithClientTrace(context.WithValue(ctx, recorderKey{}, rec), trace))
 	if t.opts.TagHeader != "" {
 		e.Tag = out.Header.Get(t.opts.TagHeader)
 		out.Header.Del(t.opts.TagHeader)
@@ -121,6 +140,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if f.Cut && e.Truncated == "" {
 		e.Truncated = "length"
 	}
+	if f.End < rec.resp.Len() {
+		// Bytes after the message: net/http may have buffered them as
+		// the start of the next response on this connection, where no
+		// record would hold them. The connection is not used again (net/
+		// http also drops an idle connection that has unsolicited bytes).
+		rec.dropIdleConn()
+	}
 	e.Response = rec.resp.section(f.End)
 
 	rec.resp.retain() // the caller's body holds its own reference
@@ -139,8 +165,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return cresp, nil
 }
 
-// CloseIdleConnections exists for http.Client; with keep-alive off there are
-// never idle connections.
+// CloseIdleConnections closes the connections kept alive for later requests.
 func (t *Transport) CloseIdleConnections() { t.inner.CloseIdleConnections() }
 
 func (t *Transport) deliver(e *Exchange) {
@@ -216,11 +241,11 @@ func (t *Transport) dial(ctx context.Context, network, addr string) (net.Conn, e
 	if rec == nil {
 		return nil, errNoRequest
 	}
-	c, err := t.connect(rec, addr)
+	c, ip, err := t.connect(rec, addr)
 	if err != nil {
 		return nil, err
 	}
-	return rec.attach(c)
+	return &recordingConn{Conn: c, ip: ip}, nil
 }
 
 func (t *Transport) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -228,10 +253,17 @@ func (t *Transport) dialTLS(ctx context.Context, network, addr string) (net.Conn
 	if rec == nil {
 		return nil, errNoRequest
 	}
-	raw, err := t.connect(rec, addr)
+	raw, ip, err := t.connect(rec, addr)
 	if err != nil {
 		return nil, err
 	}
+	// A handshake that fails still names the peer contacted; a connection
+	// that is made tells each exchange that uses it (recorder.use).
+	rec.mu.Lock()
+	if rec.conn == nil {
+		rec.ip = ip
+	}
+	rec.mu.Unlock()
 	host, _, _ := net.SplitHostPort(addr)
 	cfg := &tls.Config{
 		// We verify ourselves below, so that an invalid certificate can be
@@ -256,13 +288,11 @@ func (t *Transport) dialTLS(ctx context.Context, network, addr string) (net.Conn
 		tc.Close()
 		return nil, fmt.Errorf("tls %s: %w", addr, certErr)
 	}
-	rec.mu.Lock()
-	rec.tls = &state
+	c := &recordingConn{Conn: tc, ip: ip, tls: &state}
 	if certErr != nil {
-		rec.certError = certErr.Error()
+		c.certError = certErr.Error()
 	}
-	rec.mu.Unlock()
-	return rec.attach(tc)
+	return c, nil
 }
 
 // verifyPeer checks the chain against the system roots and the host name.
@@ -280,8 +310,9 @@ func verifyPeer(state tls.ConnectionState, host string) error {
 }
 
 // connect opens a TCP connection for addr ("host:port"), honouring ConnectTo
-// and trying each resolved address in order.
-func (t *Transport) connect(rec *recorder, addr string) (net.Conn, error) {
+// and trying each resolved address in order; it returns the address it
+// reached.
+func (t *Transport) connect(rec *recorder, addr string) (net.Conn, string, error) {
 	ctx := rec.ctx // the request's values and the exchange deadline; net/http detaches dials from cancellation
 	target := addr
 	if to, ok := t.opts.ConnectTo[strings.ToLower(addr)]; ok {
@@ -289,7 +320,7 @@ func (t *Transport) connect(rec *recorder, addr string) (net.Conn, error) {
 	}
 	host, port, err := net.SplitHostPort(target)
 	if err != nil {
-		return nil, fmt.Errorf("connect %s: %w", addr, err)
+		return nil, "", fmt.Errorf("connect %s: %w", addr, err)
 	}
 	var addrs []netip.Addr
 	if ip, err := netip.ParseAddr(host); err == nil {
@@ -303,10 +334,10 @@ func (t *Transport) connect(rec *recorder, addr string) (net.Conn, error) {
 		}
 		addrs, err = resolve(ctx, host)
 		if err != nil {
-			return nil, fmt.Errorf("resolve %s: %w", host, err)
+			return nil, "", fmt.Errorf("resolve %s: %w", host, err)
 		}
 		if len(addrs) == 0 {
-			return nil, fmt.Errorf("resolve %s: no addresses", host)
+			return nil, "", fmt.Errorf("resolve %s: no addresses", host)
 		}
 	}
 	var errs []error
@@ -314,17 +345,14 @@ func (t *Transport) connect(rec *recorder, addr string) (net.Conn, error) {
 		d := net.Dialer{Timeout: t.opts.DialTimeout, ControlContext: t.opts.Control}
 		c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(a.String(), port))
 		if err == nil {
-			rec.mu.Lock()
-			rec.ip = a.Unmap().WithZone("").String()
-			rec.mu.Unlock()
-			return c, nil
+			return c, a.Unmap().WithZone("").String(), nil
 		}
 		errs = append(errs, err)
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	return nil, fmt.Errorf("connect %s: %w", addr, errors.Join(errs...))
+	return nil, "", fmt.Errorf("connect %s: %w", addr, errors.Join(errs...))
 }
 
 // readResponse parses the recorded message for the caller, skipping interim
