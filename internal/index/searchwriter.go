@@ -188,34 +188,15 @@ func (sw *searchWriter) run() {
 				quit()
 				return
 			}
-			pend = append(pend, d)
 			// Take what else is queued, up to a batch.
-		more:
-			for len(pend) < sw.ix.opts.SearchBatch {
-				select {
-				case d, ok := <-sw.items:
-					if !ok {
-						quit()
-						return
-					}
-					pend = append(pend, d)
-				default:
-					break more
-				}
+			pend = append(pend, d)
+			var closed bool
+			if pend, closed = sw.take(pend, sw.ix.opts.SearchBatch); closed {
+				quit()
+				return
 			}
 		case req = <-sw.syncReq:
-		drain:
-			for {
-				select {
-				case d, ok := <-sw.items:
-					if !ok {
-						break drain
-					}
-					pend = append(pend, d)
-				default:
-					break drain
-				}
-			}
+			pend, _ = sw.take(pend, -1) // all that is queued now
 		case <-idle.C:
 			sw.release(false)
 			continue
@@ -242,6 +223,23 @@ func (sw *searchWriter) run() {
 			idle.Reset(idleHold)
 		}
 	}
+}
+
+// take appends to pend what is queued now, without waiting, until pend
+// holds n pages (n < 0: all of it); closed reports that the queue was closed.
+func (sw *searchWriter) take(pend []*pageDoc, n int) (_ []*pageDoc, closed bool) {
+	for n < 0 || len(pend) < n {
+		select {
+		case d, ok := <-sw.items:
+			if !ok {
+				return pend, true
+			}
+			pend = append(pend, d)
+		default:
+			return pend, false
+		}
+	}
+	return pend, false
 }
 
 // setErr keeps how the last round went: an error is logged, and stays the
