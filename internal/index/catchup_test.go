@@ -531,3 +531,46 @@ func TestDeferSearch(t *testing.T) {
 		t.Errorf("rebuilt differs:\n%s\nwant\n%s", got, live)
 	}
 }
+
+// TestCloseLetsGoOfSearchIndex: a query of the writer's own process that
+// is still running when the writer closes does not keep the search index
+// open (and locked) after it ends, and a query after Close does not open it
+// again: another process (here: a read-only open) gets in.
+func TestCloseLetsGoOfSearchIndex(t *testing.T) {
+	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
+	layout := archive.Layout{Root: t.TempDir()}
+	ix, err := Open(layout, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeExchanges(t, layout, ix, t0, [][2]string{{"http://c.test/", htmlPage("close", "kaesong")}}, nil)
+	if err := ix.FinishSearch(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	free := func(when string) {
+		t.Helper()
+		idx, err := openSearch(layout.SearchDir(), false, true, 300*time.Millisecond)
+		if err != nil {
+			t.Fatalf("%s: the search index is still held: %v", when, err)
+		}
+		idx.Close()
+	}
+	// Close while a query holds the index.
+	if err := ix.search.withIndex(func(bleve.Index) error { return ix.Close() }); err != nil {
+		t.Fatal(err)
+	}
+	free("after a query that outlived Close")
+	if err := ix.search.withIndex(func(bleve.Index) error { return nil }); !errors.Is(err, ErrClosed) {
+		t.Errorf("query after Close: %v, want ErrClosed", err)
+	}
+	free("after a query made after Close")
+
+	s := OpenSearcher(layout, testOptions())
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Search(context.Background(), SearchRequest{Query: "kaesong"}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Searcher.Search after Close: %v, want ErrClosed", err)
+	}
+	free("after a Searcher's search made after Close")
+}

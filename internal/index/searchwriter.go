@@ -52,14 +52,15 @@ type searchWriter struct {
 
 	touch chan struct{} // a query opened the index: hold it idleHold
 
-	mu     sync.Mutex // guards idx, users, ckpt and stats (see process)
-	idx    bleve.Index
-	users  int // queries of this process using idx: it is not closed under them
-	opened time.Time
-	ckpt   map[string]int64 // valid while idx is open
-	stats  *searchStats     // valid while idx is open
-	pages  atomic.Int64     // documents added
-	err    error            // how the last round went; a later scan retries
+	mu      sync.Mutex // guards idx, users, stopped, ckpt and stats (see process)
+	idx     bleve.Index
+	users   int  // queries of this process using idx: it is not closed under them
+	stopped bool // the run loop has ended: the last query out closes idx
+	opened  time.Time
+	ckpt    map[string]int64 // valid while idx is open
+	stats   *searchStats     // valid while idx is open
+	pages   atomic.Int64     // documents added
+	err     error            // how the last round went; a later scan retries
 }
 
 // checkpointKey and statsKey are where the search index keeps its
@@ -169,7 +170,10 @@ func (sw *searchWriter) run() {
 		for _, d := range pend {
 			sw.budget.release(docSize(d))
 		}
-		sw.release(false)
+		sw.mu.Lock()
+		sw.stopped = true
+		sw.mu.Unlock()
+		sw.release(false) // unless a query holds it: then the query closes it
 	}
 	idle := time.NewTimer(time.Hour)
 	idle.Stop()
@@ -560,9 +564,15 @@ func (sw *searchWriter) release(leaseOnly bool) bool {
 }
 
 // withIndex runs fn on the open index (opening it if needed), for queries
-// of the writer's own process.
+// of the writer's own process. Once the writer has stopped it gives
+// ErrClosed; a query still running then closes the index when it ends,
+// as nobody else will.
 func (sw *searchWriter) withIndex(fn func(bleve.Index) error) error {
 	sw.mu.Lock()
+	if sw.stopped {
+		sw.mu.Unlock()
+		return ErrClosed
+	}
 	if err := sw.acquire(); err != nil {
 		sw.mu.Unlock()
 		return err
@@ -573,6 +583,12 @@ func (sw *searchWriter) withIndex(fn func(bleve.Index) error) error {
 	defer func() {
 		sw.mu.Lock()
 		sw.users--
+		if sw.stopped && sw.users == 0 && sw.idx != nil {
+			if err := sw.idx.Close(); err != nil {
+				sw.ix.opts.Logger.Warn("search index: close", "err", err)
+			}
+			sw.idx, sw.ckpt, sw.stats = nil, nil, nil
+		}
 		sw.mu.Unlock()
 		if !sw.private {
 			select {
