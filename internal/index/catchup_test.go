@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -573,4 +574,37 @@ func TestCloseLetsGoOfSearchIndex(t *testing.T) {
 		t.Errorf("Searcher.Search after Close: %v, want ErrClosed", err)
 	}
 	free("after a Searcher's search made after Close")
+}
+
+// TestSearchReadBackTakesWhatIndexTakes: a record read back from its file
+// by the search writer (a deferred search index, or pages its queue
+// dropped) gives the search document that index.db's writer took from it:
+// here a WARC-Type written in capitals by another tool.
+func TestSearchReadBackTakesWhatIndexTakes(t *testing.T) {
+	layout := archive.Layout{Root: t.TempDir()}
+	if err := layout.Create(); err != nil {
+		t.Fatal(err)
+	}
+	block := htmlPage("capitals", "hamhung")
+	rec := "WARC/1.1\r\nWARC-Type: Response\r\nWARC-Record-ID: <urn:uuid:0b6b1f2e-6b0e-4c39-9d4e-3f6a6c0e0a01>\r\n" +
+		"WARC-Date: 2026-08-23T12:00:00Z\r\nWARC-Target-URI: http://case.test/\r\n" +
+		"Content-Type: application/http;msgtype=response\r\n" +
+		fmt.Sprintf("Content-Length: %d\r\n\r\n%s\r\n\r\n", len(block), block)
+	if err := os.WriteFile(filepath.Join(layout.WARCDir(), "20260823120000-other.warc"), []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions()
+	opts.DeferSearch = true
+	ix, err := Open(layout, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if hl, err := ix.Headlines(context.Background(), "case.test"); err != nil || len(hl) == 0 {
+		t.Fatalf("index.db did not take the page: %v %v", hl, err)
+	}
+	hits, err := ix.Search(context.Background(), SearchRequest{Query: "hamhung"})
+	if err != nil || len(hits) != 1 {
+		t.Errorf("search finds %v (%v), want the page index.db has", hits, err)
+	}
 }

@@ -107,6 +107,27 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// headRoom is what the index reads of a record's block beyond the body
+// limit: room for the HTTP head.
+const headRoom = 64 << 10
+
+// blockLimit is how much of the block of a record of type typ (lowercase)
+// the index reads: a response's body up to the parse limit and its head, a
+// revisit's head (all its block holds), a metadata record up to
+// MaxMetadata. It is 0 for the types the index ignores. Observe and a
+// reading back from the files (searchWriter.decode) read the same bytes.
+func (o *Options) blockLimit(typ string) int64 {
+	switch typ {
+	case "response":
+		return o.Parse.MaxBody + headRoom
+	case "revisit":
+		return headRoom
+	case "metadata":
+		return o.MaxMetadata
+	}
+	return 0
+}
+
 // Index is the writing side: it implements warc.Observer, and answers the
 // same queries as Reader (after applying everything observed so far).
 type Index struct {
@@ -257,20 +278,15 @@ func openSearchFollower(layout archive.Layout, opts Options) *Index {
 func (ix *Index) Observe(loc warc.Location, rec warc.Record) {
 	j := &job{loc: loc, result: make(chan *entry, 1)}
 	typ := strings.ToLower(rec.Header.Get("WARC-Type"))
-	var limit int64
 	switch typ {
 	case "response":
-		limit = ix.opts.Parse.MaxBody + 64<<10 // the body, plus room for the HTTP head
 		ix.recent.add(rec.Header, loc)
 	case "revisit":
-		limit = 64 << 10 // headers only
 		if o, ok := ix.recent.original(rec.Header); ok {
 			j.original = &o
 		}
-	case "metadata":
-		limit = ix.opts.MaxMetadata
 	}
-	if limit > 0 {
+	if limit := ix.opts.blockLimit(typ); limit > 0 {
 		j.decode = true
 		j.header = append(warc.Header(nil), rec.Header...)
 		// The crawler's parse is taken when it was made with the index's

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -439,13 +440,11 @@ func (sw *searchWriter) scan(ctx context.Context, progress func(done, total int6
 // decode makes the search document of one record read back from a file,
 // the way index.db's writer made it.
 func (sw *searchWriter) decode(rec warc.Record, loc warc.Location) *pageDoc {
-	switch t := rec.Header.Get("WARC-Type"); t {
-	case "response", "revisit":
-	default:
+	typ := strings.ToLower(rec.Header.Get("WARC-Type"))
+	if typ != "response" && typ != "revisit" {
 		return nil
 	}
-	limit := sw.ix.opts.Parse.MaxBody + 64<<10
-	block := make([]byte, min(rec.Block.Size(), limit))
+	block := make([]byte, min(rec.Block.Size(), sw.ix.opts.blockLimit(typ)))
 	if _, err := rec.Block.ReadAt(block, 0); err != nil && !errors.Is(err, io.EOF) {
 		sw.ix.opts.Logger.Debug("search index: record not readable", "file", loc.File, "offset", loc.Offset, "err", err)
 		return nil
