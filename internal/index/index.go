@@ -305,7 +305,8 @@ func (ix *Index) Observe(loc warc.Location, rec warc.Record) {
 			}
 		}
 		j.size = int64(len(j.block))
-	} else {
+	}
+	if !j.decode {
 		j.result <- nil // nothing to decode: the writer only moves the checkpoint
 	}
 	ix.closeMu.RLock()

@@ -519,3 +519,38 @@ func TestInterimResponses(t *testing.T) {
 		t.Errorf("headlines %+v (%v), want the final page's title and h1", heads, err)
 	}
 }
+
+// failingReaderAt is a block whose bytes cannot be read.
+type failingReaderAt struct{}
+
+func (failingReaderAt) ReadAt([]byte, int64) (int, error) { return 0, errors.New("disk gone") }
+
+// TestUnreadableBlock: a record whose block cannot be read is logged and
+// left out; the records after it are indexed, and Flush returns (the
+// writer does not wait for a decode that never comes; without the fix this
+// test hangs).
+func TestUnreadableBlock(t *testing.T) {
+	layout := archive.Layout{Root: t.TempDir()}
+	ix, err := Open(layout, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	rec := func(uri string, block io.ReaderAt, size int64) warc.Record {
+		return warc.Record{
+			Header: warc.Header{{Name: "WARC-Type", Value: "response"}, {Name: "WARC-Target-URI", Value: uri},
+				{Name: "WARC-Date", Value: "2026-08-23T12:00:00Z"}, {Name: "Content-Type", Value: "application/http;msgtype=response"}},
+			Block: io.NewSectionReader(block, 0, size),
+		}
+	}
+	good := "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<title>after</title>"
+	ix.Observe(warc.Location{File: "f.warc.gz", Offset: 0, Length: 100}, rec("http://u.test/bad", failingReaderAt{}, 100))
+	ix.Observe(warc.Location{File: "f.warc.gz", Offset: 100, Length: 100}, rec("http://u.test/good", strings.NewReader(good), int64(len(good))))
+	if err := ix.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	caps, err := ix.Captures(context.Background(), "u.test")
+	if err != nil || len(caps) != 1 || caps[0].URL != "http://u.test/good" {
+		t.Errorf("captures %+v (%v), want the readable record's", caps, err)
+	}
+}
