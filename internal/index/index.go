@@ -128,6 +128,16 @@ func (o *Options) blockLimit(typ string) int64 {
 	return 0
 }
 
+// readBlock reads a record's block up to limit bytes: a block over limit is
+// cut, and a page still yields the text read so far.
+func readBlock(block *io.SectionReader, limit int64) ([]byte, error) {
+	b := make([]byte, min(block.Size(), limit))
+	if n, err := block.ReadAt(b, 0); n < len(b) {
+		return nil, err
+	}
+	return b, nil
+}
+
 // Index is the writing side: it implements warc.Observer, and answers the
 // same queries as Reader (after applying everything observed so far).
 type Index struct {
@@ -297,11 +307,10 @@ func (ix *Index) Observe(loc warc.Location, rec warc.Record) {
 			j.parsed = p
 		}
 		if rec.Block != nil {
-			// A block over limit is cut: a page still yields the text read so far.
-			j.block = make([]byte, min(rec.Block.Size(), limit))
-			if _, err := rec.Block.ReadAt(j.block, 0); err != nil && !errors.Is(err, io.EOF) {
+			var err error
+			if j.block, err = readBlock(rec.Block, limit); err != nil {
 				ix.opts.Logger.Warn("index: record not readable", "file", loc.File, "offset", loc.Offset, "err", err)
-				j.decode, j.block = false, nil
+				j.decode = false
 			}
 		}
 		j.size = int64(len(j.block))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"strings"
 	"sync"
@@ -92,8 +91,8 @@ func (ix *Index) originals(h warc.Header, known warc.Location) ([]byte, error) {
 		if t := strings.ToLower(rec.Header.Get("WARC-Type")); t != "response" {
 			return fmt.Errorf("%w: %s:%d is a %s record", errNoOriginal, loc.File, loc.Offset, t)
 		}
-		block = make([]byte, min(rec.Block.Size(), ix.opts.Parse.MaxBody+64<<10))
-		_, err := io.ReadFull(io.NewSectionReader(rec.Block, 0, int64(len(block))), block)
+		var err error
+		block, err = readBlock(rec.Block, ix.opts.blockLimit("response"))
 		return err
 	})
 	return block, err
@@ -173,8 +172,8 @@ func (ix *Index) ArchivedSince(ctx context.Context, uri string, since time.Time)
 	}
 	err = readRecordAt(ix.warcDir, loc, func(rec warc.Record) error {
 		recordID = rec.Header.Get("WARC-Record-ID")
-		block = make([]byte, min(rec.Block.Size(), ix.opts.Parse.MaxBody+64<<10))
-		_, err := io.ReadFull(io.NewSectionReader(rec.Block, 0, int64(len(block))), block)
+		var err error
+		block, err = readBlock(rec.Block, ix.opts.blockLimit("response"))
 		return err
 	})
 	if err != nil {

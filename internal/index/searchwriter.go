@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -444,8 +443,8 @@ func (sw *searchWriter) decode(rec warc.Record, loc warc.Location) *pageDoc {
 	if typ != "response" && typ != "revisit" {
 		return nil
 	}
-	block := make([]byte, min(rec.Block.Size(), sw.ix.opts.blockLimit(typ)))
-	if _, err := rec.Block.ReadAt(block, 0); err != nil && !errors.Is(err, io.EOF) {
+	block, err := readBlock(rec.Block, sw.ix.opts.blockLimit(typ))
+	if err != nil {
 		sw.ix.opts.Logger.Debug("search index: record not readable", "file", loc.File, "offset", loc.Offset, "err", err)
 		return nil
 	}
