@@ -7,8 +7,6 @@ import (
 	"os"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"crawl/internal/archive"
 	"crawl/internal/warc"
 )
@@ -35,11 +33,8 @@ func (ix *Index) catchUp(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var ck map[string]int64
-	if err := ix.store.view(func(tx *bolt.Tx) error {
-		ck = checkpoints(tx)
-		return nil
-	}); err != nil {
+	ck, err := ix.store.checkpoints()
+	if err != nil {
 		return 0, err
 	}
 	var n int64
@@ -172,11 +167,7 @@ func Behind(layout archive.Layout) (bool, error) {
 		return false, err
 	}
 	st := &store{path: layout.IndexPath(), lockTimeout: time.Second}
-	var ck map[string]int64
-	err = st.view(func(tx *bolt.Tx) error {
-		ck = checkpoints(tx)
-		return nil
-	})
+	ck, err := st.checkpoints()
 	if errors.Is(err, ErrEmpty) {
 		return len(files) > 0, nil
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
-	bolt "go.etcd.io/bbolt"
 
 	"crawl/internal/warc"
 )
@@ -372,11 +371,8 @@ func (sw *searchWriter) commit(docs []*pageDoc) error {
 // scan reads back from the WARC files every record between the search
 // index's checkpoint and index.db's, and adds its pages.
 func (sw *searchWriter) scan(ctx context.Context, progress func(done, total int64)) error {
-	var bound map[string]int64
-	if err := sw.ix.store.view(func(tx *bolt.Tx) error {
-		bound = checkpoints(tx)
-		return nil
-	}); err != nil {
+	bound, err := sw.ix.store.checkpoints()
+	if err != nil {
 		return err
 	}
 	names := make([]string, 0, len(bound))
@@ -462,11 +458,8 @@ func (sw *searchWriter) decode(rec warc.Record, loc warc.Location) *pageDoc {
 // behind says how many bytes of WARC records index.db has applied and the
 // search index idx (checkpoint ck) has not.
 func behind(st *store, ck map[string]int64) int64 {
-	var bound map[string]int64
-	if err := st.view(func(tx *bolt.Tx) error {
-		bound = checkpoints(tx)
-		return nil
-	}); err != nil {
+	bound, err := st.checkpoints()
+	if err != nil {
 		return 0
 	}
 	var n int64

@@ -453,13 +453,16 @@ func checkpointValue(v []byte) int64 {
 }
 
 // checkpoints reads every file's checkpoint.
-func checkpoints(tx *bolt.Tx) map[string]int64 {
+func (s *store) checkpoints() (map[string]int64, error) {
 	out := map[string]int64{}
-	if b := tx.Bucket(bucketFiles); b != nil {
-		b.ForEach(func(k, v []byte) error {
-			out[string(k)] = checkpointValue(v)
-			return nil
-		})
-	}
-	return out
+	err := s.view(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketFiles); b != nil {
+			b.ForEach(func(k, v []byte) error {
+				out[string(k)] = checkpointValue(v)
+				return nil
+			})
+		}
+		return nil
+	})
+	return out, err
 }
