@@ -213,8 +213,6 @@ func Open(layout archive.Layout, opts Options) (*Index, error) {
 	return ix, nil
 }
 
-// openAt opens an index at these paths; withSearch false leaves the
-// full-text index alone (CatchUp of index.db only).
 // dropOtherSchema removes an index written by another version of crawl:
 // it is derived from the WARC files, and the catch-up of the open that
 // follows rebuilds it from them. The caller holds the writer lock.
@@ -231,6 +229,9 @@ func dropOtherSchema(layout archive.Layout, opts Options) error {
 	return removeSearch(layout.SearchDir())
 }
 
+// openAt opens an index at these paths; withSearch false leaves the
+// full-text index alone (CatchUp of index.db only), and private is
+// Rebuild's index, which nobody else reads.
 func openAt(dbPath, searchDir, warcDir string, opts Options, private, withSearch bool) (*Index, error) {
 	ix := &Index{
 		opts:      opts,

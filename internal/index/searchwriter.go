@@ -455,8 +455,8 @@ func (sw *searchWriter) decode(rec warc.Record, loc warc.Location) *pageDoc {
 	return e.page.doc
 }
 
-// behind says how many bytes of WARC records index.db has applied and the
-// search index idx (checkpoint ck) has not.
+// behind says how many bytes of WARC records index.db has applied and a
+// search index whose checkpoint is ck has not.
 func behind(st *store, ck map[string]int64) int64 {
 	bound, err := st.checkpoints()
 	if err != nil {

@@ -11,10 +11,12 @@ import (
 )
 
 // Snippets are made from the stored text at query time, for the hits shown
-// only: the index keeps no term vectors (they made it several times larger).
-// The query's terms are analysed as the index analysed them, the text of
-// each hit is analysed again, and the window with the most matching tokens
-// is shown with the matches marked.
+// only, not from the term vectors' locations (which the index keeps for
+// phrases): a Korean word and its bigrams share one offset, and which of
+// them bleve's highlighter marked varied from query to query
+// (TestSnippetsAreStable). The query's terms are analysed as the index
+// analysed them, the text of each hit is analysed again, and the window
+// with the most matching tokens is shown with the matches marked.
 
 // snippetBytes is about how long a snippet is.
 const snippetBytes = 200
