@@ -229,18 +229,15 @@ func captures(ctx context.Context, s *store, host string) ([]CaptureRow, error) 
 			if i++; i%ctxCheckEvery == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}
-			var c captureValue
-			if err := c.unmarshalInterned(v, intern); err != nil || len(k) < len(p)+captureKeySuffix {
-				return fmt.Errorf("capture %q: %w", k, errCorrupt)
+			row, err := captureRow(p, k, v, intern)
+			if err != nil {
+				return err
 			}
-			c.URL = string(k[len(p) : len(k)-captureKeySuffix])
-			row := CaptureRow{URL: c.URL, Time: c.Time, Status: c.Status, MIME: c.MIME, Digest: c.Digest,
-				WARC: c.WARC, Offset: c.Offset, Length: c.Length, Revisit: c.Revisit, Truncated: c.Truncated}
 			if notesB != nil {
-				err := scan(notesB, noteCapturePrefix(hk, c.URL, k[len(k)-8:]), func(_, v []byte) error {
+				err := scan(notesB, noteCapturePrefix(hk, row.URL, k[len(k)-8:]), func(_, v []byte) error {
 					var n archive.Note
 					if err := json.Unmarshal(v, &n); err != nil {
-						return fmt.Errorf("note on %s: %w", c.URL, err)
+						return fmt.Errorf("note on %s: %w", row.URL, err)
 					}
 					row.Notes = append(row.Notes, n.Kind)
 					return nil
