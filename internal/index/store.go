@@ -327,9 +327,7 @@ var errCorrupt = errors.New("corrupt capture value")
 // record indexed twice lands on the same key, and two records of one URL at
 // the same instant do not collide.
 func captureKey(hk []byte, c *captureValue) []byte {
-	h := fnv.New64a()
-	h.Write([]byte(c.RecordID))
-	return append(key(hk, []byte(c.URL), timeBytes(c.Time)), h.Sum(nil)...)
+	return append(key(hk, []byte(c.URL), timeBytes(c.Time)), recordHash(c.RecordID)...)
 }
 
 // noteKey is H 0 URL 0 C N: C is the capture key's R of the capture the
