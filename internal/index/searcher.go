@@ -68,7 +68,7 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) (SearchResult,
 		}
 		return err
 	})
-	if err == nil || errors.Is(err, ErrEmptyQuery) || ctx.Err() != nil || !errors.Is(err, errTakeIndex) {
+	if !errors.Is(err, errTakeIndex) || ctx.Err() != nil {
 		return res, err
 	}
 	// The search index cannot be taken for writing (a read-only
