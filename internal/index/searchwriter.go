@@ -590,16 +590,3 @@ func (sw *searchWriter) withIndex(fn func(bleve.Index) error) error {
 	}()
 	return fn(idx)
 }
-
-// pause lets go of the index and keeps this writer from taking it again
-// (and from committing) until resume is called: for tests that need the
-// writer busy elsewhere.
-func (sw *searchWriter) pause() (resume func()) {
-	sw.release(false)
-	sw.mu.Lock()
-	if sw.idx != nil && sw.users == 0 { // taken again meanwhile
-		sw.idx.Close()
-		sw.idx, sw.ckpt, sw.stats = nil, nil, nil
-	}
-	return sw.mu.Unlock
-}
