@@ -2,6 +2,7 @@ package index
 
 import (
 	"encoding/json"
+	"maps"
 	"unicode"
 	"unicode/utf8"
 
@@ -39,6 +40,12 @@ func (s *searchStats) add(d *pageDoc) {
 	s.Tokens["lang"]++
 	s.Tokens["time"]++
 	s.Tokens["site"] += int64(len(d.Site))
+}
+
+func (s *searchStats) clone() *searchStats {
+	c := *s
+	c.Tokens = maps.Clone(s.Tokens)
+	return &c
 }
 
 // bm25 returns the statistics to score a query with, or nil for an index

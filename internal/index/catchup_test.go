@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -620,4 +621,49 @@ func (sw *searchWriter) pause() (resume func()) {
 		sw.idx, sw.ckpt, sw.stats = nil, nil, nil
 	}
 	return sw.mu.Unlock
+}
+
+// TestFailedSearchBatchMovesNothing: a bleve batch that fails (here: on an
+// index closed underneath it; a full disk in real life) leaves the search
+// writer's checkpoint and statistics as they were, so a later commit does
+// not store a checkpoint past pages that are not in the index, and the
+// next scan reads them back.
+func TestFailedSearchBatchMovesNothing(t *testing.T) {
+	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
+	layout := archive.Layout{Root: t.TempDir()}
+	ix, err := Open(layout, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeExchanges(t, layout, ix, t0, [][2]string{{"http://b.test/", htmlPage("batch", "sinuiju")}}, nil)
+	if err := ix.FinishSearch(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A search writer without its run loop: this goroutine alone uses it.
+	sw := newSearchWriter(&Index{opts: testOptions().withDefaults()}, layout.SearchDir(), false)
+	if err := sw.acquire(); err != nil {
+		t.Fatal(err)
+	}
+	ckpt, docs := maps.Clone(sw.ckpt), sw.stats.Docs
+	if len(ckpt) == 0 || docs == 0 {
+		t.Fatalf("checkpoint %v, %d documents: the index is not the one written", ckpt, docs)
+	}
+	sw.idx.Close()
+	d := newPageDoc("http://b.test/lost", "b.test", &captureValue{Time: t0, RecordID: "<urn:x>"})
+	d.loc = warc.Location{File: "lost.warc.gz", Offset: 0, Length: 1000}
+	if err := sw.add([]*pageDoc{d}); err == nil {
+		t.Fatal("a batch on a closed index did not fail: the test tests nothing")
+	}
+	if !maps.Equal(sw.ckpt, ckpt) || sw.stats.Docs != docs {
+		t.Errorf("after a failed batch: checkpoint %v, %d documents; want %v, %d as before", sw.ckpt, sw.stats.Docs, ckpt, docs)
+	}
+	if err := sw.commitCheckpoint("other.warc.gz", 10); err == nil {
+		t.Fatal("a checkpoint on a closed index did not fail")
+	}
+	if !maps.Equal(sw.ckpt, ckpt) {
+		t.Errorf("after a failed checkpoint: %v, want %v as before", sw.ckpt, ckpt)
+	}
 }

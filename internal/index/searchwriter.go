@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -333,29 +334,33 @@ func (sw *searchWriter) add(docs []*pageDoc) error {
 	if len(docs) == 0 {
 		return nil
 	}
-	return sw.commit(docs)
+	return sw.commit(docs, nil)
 }
 
-func (sw *searchWriter) commit(docs []*pageDoc) error {
+// commit writes one batch: docs, and the checkpoint and statistics they
+// reach, with the checkpoints of marks moved too (past records without
+// pages). The checkpoint and statistics held in memory change only once
+// the batch is written: of a failed one, the next scan reads the pages back.
+func (sw *searchWriter) commit(docs []*pageDoc, marks map[string]int64) error {
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
 	b := sw.idx.NewBatch()
+	ckpt, stats := maps.Clone(sw.ckpt), sw.stats.clone()
 	for _, d := range docs {
 		if err := b.Index(d.id, d); err != nil {
 			return fmt.Errorf("search index %s: %w", d.URL, err)
 		}
-	}
-	for _, d := range docs {
-		sw.stats.add(d)
-		if end := d.loc.Offset + d.loc.Length; d.loc.File != "" && end > sw.ckpt[d.loc.File] {
-			sw.ckpt[d.loc.File] = end
+		stats.add(d)
+		if end := d.loc.Offset + d.loc.Length; d.loc.File != "" && end > ckpt[d.loc.File] {
+			ckpt[d.loc.File] = end
 		}
 	}
-	ck, err := json.Marshal(sw.ckpt)
+	maps.Copy(ckpt, marks)
+	ck, err := json.Marshal(ckpt)
 	if err != nil {
 		return err
 	}
-	st, err := json.Marshal(sw.stats)
+	st, err := json.Marshal(stats)
 	if err != nil {
 		return err
 	}
@@ -364,6 +369,7 @@ func (sw *searchWriter) commit(docs []*pageDoc) error {
 	if err := sw.idx.Batch(b); err != nil {
 		return fmt.Errorf("search index batch: %w", err)
 	}
+	sw.ckpt, sw.stats = ckpt, stats
 	sw.pages.Add(int64(len(docs)))
 	return nil
 }
@@ -491,10 +497,7 @@ func (sw *searchWriter) checkpoint(file string) int64 {
 
 // commitCheckpoint moves a file's checkpoint past records without pages.
 func (sw *searchWriter) commitCheckpoint(file string, to int64) error {
-	sw.mu.Lock()
-	sw.ckpt[file] = to
-	sw.mu.Unlock()
-	return sw.commit(nil)
+	return sw.commit(nil, map[string]int64{file: to})
 }
 
 // acquire opens the index for writing if it is not open; it waits up to
