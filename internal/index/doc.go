@@ -57,38 +57,40 @@
 //
 // H is a host key: the host name's labels reversed and joined by commas
 // (www.example.kp -> kp,example,www), so a site's hosts sort together. 0 is
-// the byte 0x00, T an 8-byte big-endian Unix time in nanoseconds.
+// the byte 0x00, T an 8-byte big-endian Unix time in nanoseconds, R the
+// 8-byte FNV-1a hash of a WARC-Record-ID.
 //
 //	meta      "schema"             -> "crawl-index-3"
 //	hosts     H                    -> JSON: name, site, role, delegated, addrs, zone, source,
 //	                                  nameservers, last HostStatus (status, error,
 //	                                  date), captures, bytes, notes, fetch errors,
 //	                                  last error
-//	captures  H 0 URL 0 T 0 recID  -> binary: time, status, mime, payload digest,
+//	captures  H 0 URL 0 T R        -> binary: time, status, mime, payload digest,
 //	                                  WARC file, offset, length, block bytes,
-//	                                  revisit, truncated, record ID
+//	                                  revisit, truncated
 //	pages     H 0 URL              -> JSON: time of the latest page capture and its
 //	                                  headlines (title, h1-h6 in document order)
 //	links     H 0 e|i 0 TO 0 FROM  -> target host 0 tag  (e: to another host,
 //	                                  i: within the host)
 //	errors    H 0 T 0 recID        -> JSON archive.FetchError
 //	notes     H 0 URL 0 C N        -> JSON archive.Note (C: the R of the capture it
-//	                                  is about, N: the same hash of its own record ID)
+//	                                  is about, N: the R of its own record)
 //	attempts  ZONE 0 SERVER        -> JSON archive.Attempt (latest)
 //	files     WARC file name       -> 8-byte end offset of the last record applied
 //
 // One host's captures are the range H 0; one URL's history is H 0 URL 0,
-// oldest first. Keys include the record ID, so indexing a record twice (a
-// reindex over an existing index) changes nothing and counts stay exact.
-// Host records of each kind are last-wins by WARC-Date (a host line of a
-// batched record and a single host record are the same kind); headlines and the
-// search document follow the latest capture of each URL; links accumulate
+// oldest first. Keys include the record ID (or its hash), so indexing a
+// record twice (a reindex over an existing index) changes nothing and
+// counts stay exact. Host records of each kind are last-wins by WARC-Date
+// (a host line of a batched record and a single host record are the same
+// kind); headlines follow the latest capture of each URL (every capture is
+// a search document of its own); links accumulate
 // (the count of a target is the number of pages linking to it).
 //
 // # Search index
 //
-// One bleve document per capture of a page (ID: its WARC-Record-ID), never
-// replaced: url, host, mime and lang as keywords, site as the host and
+// One bleve document per capture of a page (ID: URL, time and
+// WARC-Record-ID, see docID), never replaced: url, host, mime and lang as keywords, site as the host and
 // every domain above it; title, headlines and text analysed by the korean
 // package's analyzer (English stemming and stop words, Han/Kana and Hangul
 // bigrams) with term vectors, whose positions phrases need; time as a

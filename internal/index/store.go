@@ -286,7 +286,8 @@ func (h *hostValue) status() (status, lastErr string) {
 // captureValue is the captures bucket's value, in a compact binary form:
 // listing 1,000 captures must take well under a millisecond, and on a fresh
 // mmap every page read faults in, so fewer bytes per capture is faster.
-// URL and RecordID live in the key only (see captureKey).
+// URL lives in the key only, and RecordID only as its hash there (see
+// captureKey).
 type captureValue struct {
 	URL       string
 	Time      time.Time
