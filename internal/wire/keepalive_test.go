@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -23,13 +24,21 @@ func TestKeepAliveAttribution(t *testing.T) {
 		// connection without saying so, as servers with short keep-alive
 		// limits do: a request sent on the dead connection is retried.
 		closeAfter int
-	}{{"kept", 0}, {"server-hangs-up", 2}} {
+		// tls: the record holds the plaintext of each exchange on a
+		// kept-alive TLS connection.
+		tls bool
+	}{{"kept", 0, false}, {"server-hangs-up", 2, false}, {"tls", 0, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer ln.Close()
+			var tlsConfig *tls.Config
+			scheme := "http"
+			if tc.tls {
+				tlsConfig, scheme = selfSigned(t), "https"
+			}
 			var conns atomic.Int64
 			go func() {
 				for {
@@ -38,6 +47,9 @@ func TestKeepAliveAttribution(t *testing.T) {
 						return
 					}
 					conns.Add(1)
+					if tlsConfig != nil {
+						c = tls.Server(c, tlsConfig)
+					}
 					go func() {
 						defer c.Close()
 						br := bufio.NewReader(c)
@@ -69,7 +81,7 @@ func TestKeepAliveAttribution(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					defer func() { <-sem }()
-					req, _ := http.NewRequest("GET", fmt.Sprintf("http://%s/p%d", ln.Addr(), i), nil)
+					req, _ := http.NewRequest("GET", fmt.Sprintf("%s://%s/p%d", scheme, ln.Addr(), i), nil)
 					req.Header.Set("X-Tag", fmt.Sprint(i))
 					resp, err := tr.RoundTrip(req)
 					if err != nil {
@@ -95,6 +107,9 @@ func TestKeepAliveAttribution(t *testing.T) {
 				}
 				if e.IP != "127.0.0.1" {
 					t.Errorf("p%d: IP %q", i, e.IP)
+				}
+				if (e.TLS != nil) != tc.tls {
+					t.Errorf("p%d: TLS state %v", i, e.TLS)
 				}
 				e.Close()
 			}
