@@ -325,10 +325,9 @@ func (c *Crawler) fromArchive(ctx context.Context, sc *siteCrawl, e *entry, u *u
 	c.stats.resumed.Add(1)
 	c.parse(u, f)
 	f.body = nil
-	if _, _, err := c.queueLinks(sc, e, u, f, comp); err != nil {
-		return true, err
-	}
-	return true, c.finish(sc, comp, host, f)
+	// The killed run may not have written the capture's notes: it writes
+	// them after queueing the links. (If it had, they are there twice.)
+	return true, c.complete(sc, e, u, host, f, comp)
 }
 
 // frontierChunk is how many discovered URLs are queued in one state
@@ -414,12 +413,43 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 	if werr != nil {
 		return werr // the archive cannot take records: stop this site, keep the entry
 	}
-	notes, dropped, err := c.queueLinks(sc, e, u, f, comp)
-	if err != nil {
-		return err
+	return c.complete(sc, e, u, host, f, comp)
+}
+
+// complete queues what the archived capture f leads to, notes the limits
+// it hit and commits the entry (finish).
+//
+// The links join the frontier in chunks of frontierChunk, each its own
+// transaction, and the last one with the completion: a page of many links
+// never builds one huge transaction, nor a second copy of its links. A kill
+// between two chunks leaves the entry in the frontier, so the next run
+// fetches it (or takes it from the archive) again and queues the rest (the
+// chunks already queued are seen).
+func (c *Crawler) complete(sc *siteCrawl, e *entry, u *url.URL, host string, f *fetched, comp *completion) error {
+	comp.maxVariants = c.cfg.MaxQueryVariants
+	var (
+		serr    error
+		dropped int
+	)
+	notes := c.links(sc, e, u, f, func(n *entry) {
+		if serr != nil {
+			return
+		}
+		comp.found = append(comp.found, n)
+		if len(comp.found) >= frontierChunk {
+			var d int
+			d, serr = c.state.enqueueChunk(sc.site.Name, comp.found, comp.maxVariants)
+			dropped += d
+			comp.found = comp.found[:0]
+		}
+	})
+	f.page, f.css = nil, nil
+	if serr != nil {
+		return serr
 	}
 	// Limits the capture hit are noted before the commit, so a kill
-	// cannot lose them (the entry would be fetched and noted again).
+	// cannot lose them (the entry is fetched, or taken from the archive,
+	// and noted again).
 	if f.ex != nil && f.ex.Truncated != "" {
 		notes = append(notes, c.truncationNote(f.ex.Truncated))
 	}
@@ -436,32 +466,6 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 			Detail: fmt.Sprintf("%d links dropped by a trap rule (more than %d query strings for one path: --max-query-variants)", dropped, c.cfg.MaxQueryVariants)}})
 	}
 	return nil
-}
-
-// queueLinks hands what the capture leads to to the frontier in chunks of
-// frontierChunk, each its own transaction, and leaves the last one in comp
-// to go with the completion: a page of many links never builds one huge
-// transaction, nor a second copy of its links. A kill between two chunks
-// leaves the entry in the frontier, so the next run fetches it again and
-// queues the rest (the chunks already queued are seen). It returns the
-// notes of links (the limits that cut them short) and how many links the
-// query-variant rule dropped from the chunks; it is done with f's parse.
-func (c *Crawler) queueLinks(sc *siteCrawl, e *entry, u *url.URL, f *fetched, comp *completion) (notes []archive.Note, dropped int, err error) {
-	comp.maxVariants = c.cfg.MaxQueryVariants
-	notes = c.links(sc, e, u, f, func(n *entry) {
-		if err != nil {
-			return
-		}
-		comp.found = append(comp.found, n)
-		if len(comp.found) >= frontierChunk {
-			var d int
-			d, err = c.state.enqueueChunk(sc.site.Name, comp.found, comp.maxVariants)
-			dropped += d
-			comp.found = comp.found[:0]
-		}
-	})
-	f.page, f.css = nil, nil
-	return notes, dropped, err
 }
 
 // truncationNote says how a body was cut (wire.Exchange.Truncated).
