@@ -65,11 +65,12 @@ func (l Layout) Lock(command string) (*Lock, error) {
 	}
 	// Ours now: say who we are. The holder writes only while it holds the
 	// lock, so a reader sees a whole line or an empty file.
-	if err := f.Truncate(0); err == nil {
+	err = f.Truncate(0)
+	if err == nil {
 		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+" "+command+"\n"), 0)
-		if err == nil {
-			err = f.Sync()
-		}
+	}
+	if err == nil {
+		err = f.Sync()
 	}
 	if err != nil {
 		f.Close()

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -48,5 +49,23 @@ func TestInUseErrorWithoutHolder(t *testing.T) {
 	e := &InUseError{Dir: "/a"}
 	if e.Error() != "archive /a in use by another process" {
 		t.Errorf("%q", e.Error())
+	}
+}
+
+// TestLockCannotSayWho: a lock file that cannot hold the holder's line (here
+// a FIFO, which cannot be truncated) fails Lock with the cause, rather
+// than holding the archive without saying who has it.
+func TestLockCannotSayWho(t *testing.T) {
+	l := Layout{Root: t.TempDir()}
+	if err := syscall.Mkfifo(l.LockPath(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	k, err := l.Lock("crawl crawl")
+	if err == nil {
+		k.Unlock()
+		t.Fatal("Lock succeeded on a lock file it cannot write")
+	}
+	if errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), l.LockPath()) {
+		t.Errorf("error %v, want the lock file's own failure", err)
 	}
 }

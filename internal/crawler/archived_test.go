@@ -2,14 +2,18 @@ package crawler
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"crawl/internal/archive"
 	"crawl/internal/warc"
 )
 
@@ -109,5 +113,106 @@ func TestResumeTakesArchivedCapture(t *testing.T) {
 	}
 	if got := archivedResponses(t, filepath.Join(dir, "warc")); strings.Join(got, " ") != "http://r.test/ http://r.test/child http://r.test/robots.txt http://r.test/x" {
 		t.Errorf("archived %q", got)
+	}
+}
+
+// diesAfter is a Recorder that dies, as the process would, once the
+// response of one URL is written: the crawler's state closes under it and
+// every later record is refused. Nothing after that capture (its notes,
+// its commit) reaches the archive or the state.
+type diesAfter struct {
+	Recorder
+	url   string
+	state *State
+	dead  atomic.Bool
+}
+
+var errDied = errors.New("the process died")
+
+func (d *diesAfter) WriteExchange(ex warc.Exchange) (warc.ExchangeResult, error) {
+	if d.dead.Load() {
+		return warc.ExchangeResult{}, errDied
+	}
+	res, err := d.Recorder.WriteExchange(ex)
+	if ex.TargetURI == d.url {
+		d.dead.Store(true)
+		d.state.Close()
+	}
+	return res, err
+}
+
+func (d *diesAfter) WriteMetadata(uri string, date time.Time, contentType string, body []byte) (warc.Location, error) {
+	if d.dead.Load() {
+		return warc.Location{}, errDied
+	}
+	return d.Recorder.WriteMetadata(uri, date, contentType, body)
+}
+
+// TestResumeNotesArchivedCapture: a capture taken from the archive on
+// resume gets the notes of the limits it hit, which the killed run had
+// not written yet: the record is all the archive has of them.
+func TestResumeNotesArchivedCapture(t *testing.T) {
+	site, rule, _ := startSite(t, "n.test", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/":
+			html(w, `<title>home</title><a href="/x">x</a>`)
+		case "/x":
+			html(w, `<title>x</title><a href="/1">1</a><a href="/2">2</a><a href="/3">3</a>`)
+		default:
+			html(w, "<title>leaf</title>")
+		}
+	}))
+	dir := t.TempDir()
+	a := newTestArchive(t, dir)
+	cfg := a.config()
+	cfg.ConnectTo = []string{rule}
+	cfg.Parse.Config.MaxLinks = 2
+	cfg.Writer = &diesAfter{Recorder: a.writer, url: "http://n.test/x", state: a.state}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Run(context.Background(), []Site{site}); err == nil {
+		t.Fatal("the crawl went on after it died")
+	}
+	a.writer.Close()
+	a.payloads.Close()
+	a.writer, a.state, a.payloads = nil, nil, nil
+
+	b := newTestArchive(t, dir)
+	cfg = b.config()
+	cfg.ConnectTo = []string{rule}
+	cfg.Parse.Config.MaxLinks = 2
+	cfg.Archived = archivedIn(t, filepath.Join(dir, "warc"))
+	if sum := run(t, cfg, site); sum.Resumed != 1 {
+		t.Fatalf("resumed run: %+v, want 1 entry taken from the archive", sum)
+	}
+	b.close()
+
+	var xID string
+	var notes []archive.Note
+	files, _ := filepath.Glob(filepath.Join(dir, "warc", "*.warc.gz"))
+	for _, f := range files {
+		err := warc.ReadFile(f, func(r warc.Record, _ warc.Location) error {
+			uri := r.Header.Get("WARC-Target-URI")
+			switch {
+			case r.Header.Get("WARC-Type") == "response" && uri == "http://n.test/x":
+				xID = r.Header.Get("WARC-Record-ID")
+			case r.Header.Get("WARC-Type") == "metadata" && strings.HasPrefix(uri, archive.NoteURIPrefix):
+				var n archive.Note
+				b, _ := io.ReadAll(r.Block)
+				if err := json.Unmarshal(b, &n); err != nil {
+					return err
+				}
+				notes = append(notes, n)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(notes) != 1 || notes[0].Kind != archive.NoteLinksCut || notes[0].URL != "http://n.test/x" || notes[0].Capture != xID || xID == "" {
+		t.Errorf("notes %+v, want one links-cut note on http://n.test/x naming its capture %s", notes, xID)
 	}
 }

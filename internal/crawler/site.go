@@ -325,9 +325,9 @@ func (c *Crawler) fromArchive(ctx context.Context, sc *siteCrawl, e *entry, u *u
 	c.stats.resumed.Add(1)
 	c.parse(u, f)
 	f.body = nil
-	comp.maxVariants = c.cfg.MaxQueryVariants
-	c.links(sc, e, u, f, func(n *entry) { comp.found = append(comp.found, n) })
-	return true, c.finish(sc, comp, host, f)
+	// The killed run may not have written the capture's notes: it writes
+	// them after queueing the links. (If it had, they are there twice.)
+	return true, c.complete(sc, e, u, host, f, comp)
 }
 
 // frontierChunk is how many discovered URLs are queued in one state
@@ -413,12 +413,19 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 	if werr != nil {
 		return werr // the archive cannot take records: stop this site, keep the entry
 	}
-	// What the capture leads to joins the frontier in chunks of
-	// frontierChunk, each its own transaction, and the last one with the
-	// completion: a page of many links never builds one huge transaction,
-	// nor a second copy of its links. A kill between two chunks leaves the
-	// entry in the frontier, so the next run fetches it again and queues
-	// the rest (the chunks already queued are seen).
+	return c.complete(sc, e, u, host, f, comp)
+}
+
+// complete queues what the archived capture f leads to, notes the limits
+// it hit and commits the entry (finish).
+//
+// The links join the frontier in chunks of frontierChunk, each its own
+// transaction, and the last one with the completion: a page of many links
+// never builds one huge transaction, nor a second copy of its links. A kill
+// between two chunks leaves the entry in the frontier, so the next run
+// fetches it (or takes it from the archive) again and queues the rest (the
+// chunks already queued are seen).
+func (c *Crawler) complete(sc *siteCrawl, e *entry, u *url.URL, host string, f *fetched, comp *completion) error {
 	comp.maxVariants = c.cfg.MaxQueryVariants
 	var (
 		serr    error
@@ -441,7 +448,8 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 		return serr
 	}
 	// Limits the capture hit are noted before the commit, so a kill
-	// cannot lose them (the entry would be fetched and noted again).
+	// cannot lose them (the entry is fetched, or taken from the archive,
+	// and noted again).
 	if f.ex != nil && f.ex.Truncated != "" {
 		notes = append(notes, c.truncationNote(f.ex.Truncated))
 	}

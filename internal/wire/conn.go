@@ -3,9 +3,17 @@ package wire
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"sync"
 )
+
+// errStrayBytes refuses a request on a connection that received bytes no
+// exchange asked for. net/http has those bytes in its buffer and would
+// read them as the start of the next response, which no record would
+// hold; the refused write sends nothing, so net/http drops the connection
+// and retries the request on a fresh one.
+var errStrayBytes = errors.New("wire: connection received bytes no request asked for")
 
 // recorder is the per-request state that travels from RoundTrip to the dialer
 // in the request context. It owns the two spools of one exchange.
@@ -14,6 +22,11 @@ type recorder struct {
 	req    *spool
 	resp   *spool
 	rawCap int64 // the response spool never grows much past this
+
+	// framed is closed once the exchange knows where its response ended
+	// in what its connection delivered (handOver): the next exchange on
+	// the connection waits for that before it writes (use).
+	framed chan struct{}
 
 	// io is held shared by every Write on the exchange's connection, from
 	// the call to the recording of its bytes, and exclusively by seal: so
@@ -38,19 +51,35 @@ type recorderKey struct{}
 // kept alive, before it writes the request; a second call is a retry on a
 // fresh connection after a kept-alive one turned out closed, and what the
 // failed attempt recorded is dropped.
+//
+// A kept-alive connection is handed on the moment net/http has read the
+// previous response's body to its end; whether more bytes came after that
+// message, the previous exchange learns only when it frames its record.
+// So use waits for that (handOver), which refuses the connection if there
+// were.
 func (r *recorder) use(c *recordingConn) {
 	c.mu.Lock()
-	c.cur = r
+	prev := c.framed
+	c.cur, c.asked, c.framed = r, false, r.framed
 	c.mu.Unlock()
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.conn != nil {
+	if old := r.conn; old != nil {
 		r.req.reset()
 		r.resp.reset()
 		r.overCap = false
+		if old != c {
+			old.leave(r) // the failed attempt's connection records no more into r
+		}
 	}
 	r.conn = c
 	r.ip, r.tls, r.certError = c.ip, c.tls, c.certError
+	r.mu.Unlock()
+	if prev != nil && prev != r.framed {
+		select {
+		case <-prev:
+		case <-r.ctx.Done(): // the request fails anyway
+		}
+	}
 }
 
 // seal stops recording: after it the spools are read-only. The connection
@@ -62,11 +91,7 @@ func (r *recorder) seal() {
 	c := r.conn
 	r.mu.Unlock()
 	if c != nil {
-		c.mu.Lock()
-		if c.cur == r {
-			c.cur = nil
-		}
-		c.mu.Unlock()
+		c.leave(r)
 	}
 	r.io.Lock()
 	r.mu.Lock()
@@ -75,20 +100,21 @@ func (r *recorder) seal() {
 	r.io.Unlock()
 }
 
-// dropIdleConn closes the exchange's connection, so that it is not reused,
-// unless another exchange uses it already (closing it would fail that one).
-func (r *recorder) dropIdleConn() {
+// handOver lets the next exchange have the connection; stray says the
+// response was followed by bytes that belong to no message (a server
+// sending more than its Content-Length, say), and then the connection is
+// refused to every later request and closed.
+func (r *recorder) handOver(stray bool) {
 	r.mu.Lock()
 	c := r.conn
 	r.mu.Unlock()
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.cur == nil {
+	if stray && c != nil {
+		c.mu.Lock()
+		c.stray = true
+		c.mu.Unlock()
 		c.Conn.Close()
 	}
+	close(r.framed)
 }
 
 // recordingConn tees every byte read into the response spool and every byte
@@ -104,23 +130,39 @@ type recordingConn struct {
 	tls       *tls.ConnectionState
 	certError string
 
-	mu  sync.Mutex
-	cur *recorder // the exchange using the connection, nil between exchanges
+	mu     sync.Mutex
+	cur    *recorder     // the exchange using the connection, nil between exchanges
+	asked  bool          // cur has begun writing its request
+	framed chan struct{} // the last exchange's recorder.framed, nil before the first
+	// stray: bytes came that no exchange asked for, or after a message's
+	// end; every later Write fails (errStrayBytes).
+	stray bool
 }
 
-func (c *recordingConn) current() *recorder {
+// leave ends r's use of the connection, if it still uses it.
+func (c *recordingConn) leave(r *recorder) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.cur
+	if c.cur == r {
+		c.cur = nil
+	}
+	c.mu.Unlock()
 }
 
 // Read records into the exchange current when the bytes arrive, not when
 // the read began: net/http waits on an idle connection with a read that the
-// next exchange's response completes.
+// next exchange's response completes. Bytes that arrive between exchanges,
+// or before the current one began its request, answer nothing: they are
+// recorded nowhere, and the connection takes no more requests.
 func (c *recordingConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 {
-		if r := c.current(); r != nil {
+		c.mu.Lock()
+		r := c.cur
+		if r == nil || !c.asked {
+			c.stray, r = true, nil
+		}
+		c.mu.Unlock()
+		if r != nil {
 			r.mu.Lock()
 			if !r.sealed {
 				r.resp.Write(p[:n])
@@ -139,7 +181,14 @@ func (c *recordingConn) Read(p []byte) (int, error) {
 }
 
 func (c *recordingConn) Write(p []byte) (int, error) {
-	r := c.current()
+	c.mu.Lock()
+	if c.stray {
+		c.mu.Unlock()
+		return 0, errStrayBytes
+	}
+	r := c.cur
+	c.asked = c.asked || r != nil
+	c.mu.Unlock()
 	if r == nil {
 		return c.Conn.Write(p)
 	}

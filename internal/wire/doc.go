@@ -28,6 +28,11 @@
 // on, the connection records into that request's exchange (recorder.use), so
 // two exchanges' bytes are never mixed. A request retried on a fresh
 // connection (a kept-alive one turned out closed) starts its record over.
+// Bytes that answer no request (after a message's end, or on an idle
+// connection) would be read by net/http as the next response, so a
+// connection that received any takes no more requests: the next request
+// waits until the previous exchange knows where its message ended
+// (recorder.handOver), and goes out on a fresh connection if there were.
 //
 // Spools stay in memory up to a few hundred KB and then move to a temp file, so
 // large bodies never sit in memory. An Exchange holds its spools until it is

@@ -99,6 +99,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		req:    newSpool(t.opts.SpoolDir, t.opts.SpoolMemory),
 		resp:   newSpool(t.opts.SpoolDir, t.opts.SpoolMemory),
 		rawCap: t.opts.MaxHeaderBytes + 2*t.opts.MaxBody + 64<<10,
+		framed: make(chan struct{}),
 	}
 	rec.req.retain() // the Exchange's references
 	rec.resp.retain()
@@ -130,6 +131,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		err = errors.Join(rec.req.Err(), rec.resp.Err())
 	}
 	if err != nil {
+		rec.handOver(false) // net/http closes a connection whose exchange failed
 		e.Err = t.fetchError(req, rec, e.IP, err)
 		e.Truncated = ""
 		t.deliver(e)
@@ -140,13 +142,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if f.Cut && e.Truncated == "" {
 		e.Truncated = "length"
 	}
-	if f.End < rec.resp.Len() {
-		// Bytes after the message: net/http may have buffered them as
-		// the start of the next response on this connection, where no
-		// record would hold them. The connection is not used again (net/
-		// http also drops an idle connection that has unsolicited bytes).
-		rec.dropIdleConn()
-	}
+	// Bytes after the message: net/http may have buffered them as the
+	// start of the next response on this connection, where no record
+	// would hold them, so the connection is not used again.
+	rec.handOver(f.End < rec.resp.Len())
 	e.Response = rec.resp.section(f.End)
 
 	rec.resp.retain() // the caller's body holds its own reference
