@@ -51,8 +51,10 @@ func parseTemplates() (map[string]*template.Template, error) {
 	return pages, nil
 }
 
-// render writes a UI page: the layout around the named page's content.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title string, data any) {
+// render writes a UI page with its status: the layout around the named
+// page's content. The headers are set before the status is written: after
+// it, a change to them is not sent.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
 	var b bytes.Buffer
 	err := s.pages[name].Execute(&b, struct {
 		Title  string
@@ -70,6 +72,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title stri
 	h.Set("Content-Security-Policy", uiCSP)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Length", strconv.Itoa(b.Len()))
+	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		w.Write(b.Bytes())
 	}
@@ -77,8 +80,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title stri
 
 // errorPage answers with a status and a short explanation.
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
-	w.WriteHeader(status)
-	s.render(w, r, "error", title, struct {
+	s.render(w, r, status, "error", title, struct {
 		Status  int
 		Message string
 	}{status, msg})
@@ -202,7 +204,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	})
 	p := pagingOf(r, pageSizes)
 	from, to := p.window(len(rows))
-	s.render(w, r, "home", "Archive", struct {
+	s.render(w, r, http.StatusOK, "home", "Archive", struct {
 		Total    total
 		Rows     []index.HostRow
 		Paging   paging
@@ -279,7 +281,7 @@ func (s *Server) hostPage(w http.ResponseWriter, r *http.Request, name string) {
 		from, to := data.Paging.window(len(rows))
 		data.Captures = rows[from:to]
 	}
-	s.render(w, r, "host", name, data)
+	s.render(w, r, http.StatusOK, "host", name, data)
 }
 
 // pageHeadlines is one page's title and headlines.
@@ -321,7 +323,7 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 		Behind  string // the search index trails the archive by this much
 	}{Q: q, Host: host, Paging: p, Help: index.SearchHelp}
 	if q == "" {
-		s.render(w, r, "search", "Search", data)
+		s.render(w, r, http.StatusOK, "search", "Search", data)
 		return
 	}
 	from := (p.Page - 1) * p.N
@@ -333,23 +335,20 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, index.ErrLocked):
 		w.Header().Set("Retry-After", "2")
-		w.WriteHeader(http.StatusServiceUnavailable)
 		data.Error = "The search index was busy for too long (a crawl writes it between searches); try again in a moment. " +
 			"Browsing the hosts and replaying pages work meanwhile."
-		s.render(w, r, "search", "Search", data)
+		s.render(w, r, http.StatusServiceUnavailable, "search", "Search", data)
 		return
 	case errors.Is(err, index.ErrEmpty):
-		w.WriteHeader(http.StatusServiceUnavailable)
 		data.Error = "This archive has no search index yet (run crawl reindex)."
-		s.render(w, r, "search", "Search", data)
+		s.render(w, r, http.StatusServiceUnavailable, "search", "Search", data)
 		return
 	case err != nil:
 		if r.Context().Err() != nil {
 			return
 		}
-		w.WriteHeader(http.StatusBadRequest)
 		data.Error = err.Error()
-		s.render(w, r, "search", "Search", data)
+		s.render(w, r, http.StatusBadRequest, "search", "Search", data)
 		return
 	}
 	data.More = res.Total > from+len(res.Hits)
@@ -357,7 +356,7 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	if res.Behind > 0 {
 		data.Behind = humanBytes(res.Behind)
 	}
-	s.render(w, r, "search", q+" - Search", data)
+	s.render(w, r, http.StatusOK, "search", q+" - Search", data)
 }
 
 // snippet makes a search snippet safe to show: the index marks hits with
