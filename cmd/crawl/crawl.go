@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"crawl/internal/bytesize"
 	"crawl/internal/crawler"
 	"crawl/internal/discover"
 	"crawl/internal/index"
@@ -326,7 +327,7 @@ func printCrawlSummary(e *env, sum *crawler.Summary) {
 		stopped = " (stopped: run the same command again to resume)"
 	}
 	fmt.Fprintf(e.stderr, "crawl: %d sites, %d responses (robots.txt included), %s, %d fetch errors in %s%s\n",
-		len(sum.Sites), sum.Pages, humanBytes(sum.Bytes), sum.Errors, sum.Elapsed.Round(1e7), stopped)
+		len(sum.Sites), sum.Pages, bytesize.Format(sum.Bytes), sum.Errors, sum.Elapsed.Round(1e7), stopped)
 }
 
 // knownHosts reads the hosts discovery put into the archive's index.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"crawl/internal/bytesize"
 	"crawl/internal/index"
 	"crawl/internal/replay"
 )
@@ -29,7 +30,7 @@ var searchSizes = []int{20, 10, 50, 100}
 
 func parseTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
-		"bytes":   humanBytes,
+		"bytes":   bytesize.Format,
 		"time":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
 		"ts":      replay.Timestamp,
 		"tsTime":  tsTime,
@@ -354,7 +355,7 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	data.More = res.Total > from+len(res.Hits)
 	data.Hits, data.From = res.Hits, from
 	if res.Behind > 0 {
-		data.Behind = humanBytes(res.Behind)
+		data.Behind = bytesize.Format(res.Behind)
 	}
 	s.render(w, r, http.StatusOK, "search", q+" - Search", data)
 }
@@ -417,18 +418,4 @@ func tsTime(ts string) string {
 		return ts
 	}
 	return t.Format("2006-01-02 15:04:05")
-}
-
-// humanBytes is what `crawl hosts` prints: 57.1 KiB.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
