@@ -204,9 +204,6 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 	}
 	if sum != nil {
 		printCrawlSummary(e, sum)
-		if cerr == nil {
-			cerr = nothingCrawled(sum, sites, cfg)
-		}
 	}
 	return cerr
 }
@@ -279,6 +276,8 @@ func robotsPolicy(c *crawler.Config) string {
 }
 
 // crawlSites runs the crawler over sites, writing through the session.
+// A run in which every site failed and nothing was captured is a failure
+// (nothingCrawled), whichever command asked for it.
 func crawlSites(ctx context.Context, e *env, s *session, cfg *crawler.Config, w *warcOptions, sites []crawler.Site) (*crawler.Summary, error) {
 	c := *cfg
 	c.State = s.state
@@ -298,6 +297,9 @@ func crawlSites(ctx context.Context, e *env, s *session, cfg *crawler.Config, w 
 	sum, err := cr.Run(ctx, sites)
 	if err == nil && sum.Stopped && ctx.Err() != nil {
 		err = errInterrupted
+	}
+	if err == nil {
+		err = nothingCrawled(&sum, sites, cfg)
 	}
 	return &sum, err
 }
