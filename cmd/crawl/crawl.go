@@ -63,7 +63,11 @@ func (e *env) crawlFlags() *crawler.Config {
 	fs.IntVar(&c.MaxPages, "max-pages", c.MaxPages, "captures per site")
 	fs.IntVar(&c.MaxDepth, "max-depth", c.MaxDepth, "link hops from a seed")
 	e.byteSizeVar(&c.MaxBody, "max-body", c.MaxBody, "response body `size` kept (10MB, 64MiB, bytes); a longer body is cut and marked truncated")
-	e.parseFlags(&c.Parse)
+	// The index always parses with page.DefaultLimits (a rebuild has no
+	// crawl flags to go by), and takes the crawler's parse only when its
+	// limits are those.
+	e.byteSizeVar(&c.Parse.MaxBody, "max-parse", c.Parse.MaxBody, "decoded `size` of one page read for its links (the index reads the default)")
+	fs.IntVar(&c.Parse.Config.MaxLinks, "max-links", c.Parse.Config.MaxLinks, "links taken from one page for the crawl (more are dropped, and the capture gets a note)")
 	e.delay = &c.Delay
 	e.liveSearch = "auto"
 	fs.Var(choice{&e.liveSearch, []string{"auto", "on", "off"}}, "live-search", "keep the full-text index up to date during the crawl (`mode`: on, off, or auto, which is on unless --delay 0: a crawl that uses every core leaves it to the next search, serve, or the end of crawl run)")
@@ -136,17 +140,6 @@ func (e *env) limitMemory() {
 	if os.Getenv("GOMEMLIMIT") == "" && e.memoryLimit > 0 {
 		debug.SetMemoryLimit(e.memoryLimit)
 	}
-}
-
-// parseFlags registers the crawler's page parse limits into lim. The index
-// always parses with page.DefaultLimits (a rebuild has no crawl flags to go
-// by), and takes the crawler's parse only when the limits are those.
-func (e *env) parseFlags(lim *page.Limits) {
-	if lim.MaxBody == 0 && lim.Config == (page.Config{}) {
-		*lim = page.DefaultLimits()
-	}
-	e.byteSizeVar(&lim.MaxBody, "max-parse", lim.MaxBody, "decoded `size` of one page read for its links (the index reads the default)")
-	e.fs.IntVar(&lim.Config.MaxLinks, "max-links", lim.Config.MaxLinks, "links taken from one page for the crawl (more are dropped, and the capture gets a note)")
 }
 
 // prefixList is a repeatable flag of CIDR prefixes (or addresses), also
