@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"crawl/internal/bytesize"
 	"crawl/internal/crawler"
 	"crawl/internal/discover"
 	"crawl/internal/index"
@@ -62,7 +63,11 @@ func (e *env) crawlFlags() *crawler.Config {
 	fs.IntVar(&c.MaxPages, "max-pages", c.MaxPages, "captures per site")
 	fs.IntVar(&c.MaxDepth, "max-depth", c.MaxDepth, "link hops from a seed")
 	e.byteSizeVar(&c.MaxBody, "max-body", c.MaxBody, "response body `size` kept (10MB, 64MiB, bytes); a longer body is cut and marked truncated")
-	e.parseFlags(&c.Parse)
+	// The index always parses with page.DefaultLimits (a rebuild has no
+	// crawl flags to go by), and takes the crawler's parse only when its
+	// limits are those.
+	e.byteSizeVar(&c.Parse.MaxBody, "max-parse", c.Parse.MaxBody, "decoded `size` of one page read for its links (the index reads the default)")
+	fs.IntVar(&c.Parse.Config.MaxLinks, "max-links", c.Parse.Config.MaxLinks, "links taken from one page for the crawl (more are dropped, and the capture gets a note)")
 	e.delay = &c.Delay
 	e.liveSearch = "auto"
 	fs.Var(choice{&e.liveSearch, []string{"auto", "on", "off"}}, "live-search", "keep the full-text index up to date during the crawl (`mode`: on, off, or auto, which is on unless --delay 0: a crawl that uses every core leaves it to the next search, serve, or the end of crawl run)")
@@ -137,17 +142,6 @@ func (e *env) limitMemory() {
 	}
 }
 
-// parseFlags registers the crawler's page parse limits into lim. The index
-// always parses with page.DefaultLimits (a rebuild has no crawl flags to go
-// by), and takes the crawler's parse only when the limits are those.
-func (e *env) parseFlags(lim *page.Limits) {
-	if lim.MaxBody == 0 && lim.Config == (page.Config{}) {
-		*lim = page.DefaultLimits()
-	}
-	e.byteSizeVar(&lim.MaxBody, "max-parse", lim.MaxBody, "decoded `size` of one page read for its links (the index reads the default)")
-	e.fs.IntVar(&lim.Config.MaxLinks, "max-links", lim.Config.MaxLinks, "links taken from one page for the crawl (more are dropped, and the capture gets a note)")
-}
-
 // prefixList is a repeatable flag of CIDR prefixes (or addresses), also
 // comma-separated.
 type prefixList []netip.Prefix
@@ -203,9 +197,6 @@ func runCrawl(ctx context.Context, e *env, args []string) error {
 	}
 	if sum != nil {
 		printCrawlSummary(e, sum)
-		if cerr == nil {
-			cerr = nothingCrawled(sum, sites, cfg)
-		}
 	}
 	return cerr
 }
@@ -278,6 +269,8 @@ func robotsPolicy(c *crawler.Config) string {
 }
 
 // crawlSites runs the crawler over sites, writing through the session.
+// A run in which every site failed and nothing was captured is a failure
+// (nothingCrawled), whichever command asked for it.
 func crawlSites(ctx context.Context, e *env, s *session, cfg *crawler.Config, w *warcOptions, sites []crawler.Site) (*crawler.Summary, error) {
 	c := *cfg
 	c.State = s.state
@@ -297,6 +290,9 @@ func crawlSites(ctx context.Context, e *env, s *session, cfg *crawler.Config, w 
 	sum, err := cr.Run(ctx, sites)
 	if err == nil && sum.Stopped && ctx.Err() != nil {
 		err = errInterrupted
+	}
+	if err == nil {
+		err = nothingCrawled(&sum, sites, cfg)
 	}
 	return &sum, err
 }
@@ -326,7 +322,7 @@ func printCrawlSummary(e *env, sum *crawler.Summary) {
 		stopped = " (stopped: run the same command again to resume)"
 	}
 	fmt.Fprintf(e.stderr, "crawl: %d sites, %d responses (robots.txt included), %s, %d fetch errors in %s%s\n",
-		len(sum.Sites), sum.Pages, humanBytes(sum.Bytes), sum.Errors, sum.Elapsed.Round(1e7), stopped)
+		len(sum.Sites), sum.Pages, bytesize.Format(sum.Bytes), sum.Errors, sum.Elapsed.Round(1e7), stopped)
 }
 
 // knownHosts reads the hosts discovery put into the archive's index.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"crawl/internal/archive"
+	"crawl/internal/bytesize"
 	"crawl/internal/index"
 	"crawl/internal/world"
 )
@@ -86,8 +87,8 @@ func printDemoSummary(ctx context.Context, e *env, res *runResult, took time.Dur
 		d.Zones, d.Transferred, d.Probed, d.Hosts, d.Roles["web"])
 	c := res.crawl
 	fmt.Fprintf(out, "Captured: %d responses (pages, requisites, robots.txt) from %d sites, %s, %d fetch errors, in %s\n",
-		c.Pages, len(c.Sites), humanBytes(c.Bytes), c.Errors, took.Round(100*time.Millisecond))
-	fmt.Fprintf(out, "Written:  %d WARC files (%s) in %s\n", len(files), humanBytes(warcBytes), layout.WARCDir())
+		c.Pages, len(c.Sites), bytesize.Format(c.Bytes), c.Errors, took.Round(100*time.Millisecond))
+	fmt.Fprintf(out, "Written:  %d WARC files (%s) in %s\n", len(files), bytesize.Format(warcBytes), layout.WARCDir())
 
 	r, err := openReader(ctx, e, true)
 	if err != nil {

@@ -165,10 +165,7 @@ func runDiscovery(ctx context.Context, e *env, s *session, f *discoverFlags, zon
 	if writeErr != nil {
 		return d, fmt.Errorf("write discovery into the archive: %w", writeErr)
 	}
-	if err == nil && d.summary.Hosts == 0 {
-		err = discover.ErrNothingFound
-	}
-	return d, err
+	return d, err // ErrNothingFound (wrapped) when no host was found
 }
 
 func runDiscover(ctx context.Context, e *env, args []string) error {

@@ -10,14 +10,6 @@ import (
 	"crawl/internal/world"
 )
 
-func toAny(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
-}
-
 // disallowed reports whether robots.txt of s disallows path for everyone.
 func disallowed(s world.Site, path string) bool {
 	for _, p := range s.Disallow {

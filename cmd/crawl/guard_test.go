@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"crawl/internal/world"
 )
 
 // TestCrawlRefusesLoopbackUnlessAllowed: without --allow-addresses a host
@@ -52,5 +56,28 @@ func TestCrawlRefusesLoopbackUnlessAllowed(t *testing.T) {
 	}
 	if requests.Load() == 0 {
 		t.Error("with --allow-addresses the host was still not crawled")
+	}
+}
+
+// TestRunRefusedEverywhereFails: 'crawl run' on a zone whose every web
+// host is on loopback, not opened, captures nothing; like 'crawl crawl',
+// it fails with the first host's reason, which names the flag.
+func TestRunRefusedEverywhereFails(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w, err := world.Start(ctx, world.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	args := []string{"run", "--archive", t.TempDir(), "--ns", w.Nameserver(), "--dns-port", strconv.Itoa(w.DNSPort()),
+		"--delay", "0", "--hosts-at-once", "32", "--max-retries", "0"}
+	for _, c := range w.ConnectTo() {
+		args = append(args, "--connect-to", c)
+	}
+	_, stderr, status := runCLI(t, append(args, w.TLD())...)
+	if status != 1 || !strings.Contains(stderr, "crawl: nothing crawled: ") ||
+		!strings.Contains(stderr, "pass --allow-addresses 127.0.0.0/8 to crawl it") {
+		t.Errorf("crawl run: exit status %d, want 1 with the reason\n%s", status, outputTail([]byte(stderr), 2000))
 	}
 }

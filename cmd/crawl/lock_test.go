@@ -27,10 +27,7 @@ func TestArchiveLock(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and crawls the local world")
 	}
-	bin := filepath.Join(t.TempDir(), "crawl")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildCrawl(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	w, err := world.Start(ctx, world.Options{SlowPage: 200 * time.Millisecond})
@@ -45,6 +42,8 @@ func TestArchiveLock(t *testing.T) {
 		connect = append(connect, "--connect-to", c)
 	}
 	args := append(append([]string{"run", "--archive", dir, "--delay", "100ms", "--hosts-at-once", "2"}, dns...), connect...)
+	// A real crawl (loopback opened), long enough for the checks below.
+	args = append(append(args, "--max-pages", "15"), crawlTestFlags()...)
 	args = append(args, w.TLD())
 	warcDir := filepath.Join(dir, "warc")
 

@@ -72,17 +72,3 @@ func plainSnippet(s string) string {
 	s = strings.NewReplacer("<mark>", "«", "</mark>", "»").Replace(s)
 	return html.UnescapeString(s)
 }
-
-// humanBytes formats a byte count for people.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}

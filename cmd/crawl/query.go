@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"crawl/internal/archive"
+	"crawl/internal/bytesize"
 	"crawl/internal/index"
 	"crawl/internal/warc"
 )
@@ -25,7 +26,7 @@ func openReader(ctx context.Context, e *env, search bool) (*index.Reader, error)
 	progress := func(done, total int64) {
 		if total > 0 && !announced && !e.json {
 			announced = true
-			fmt.Fprintf(e.stderr, "crawl: indexing %s of records the search index has not seen yet\n", humanBytes(total))
+			fmt.Fprintf(e.stderr, "crawl: indexing %s of records the search index has not seen yet\n", bytesize.Format(total))
 		}
 	}
 	err := index.CatchUp(ctx, layout, index.Options{Logger: e.log}, search, progress)
@@ -89,7 +90,7 @@ NOTES counts the limits the host's captures hit (a redirect loop, a chain cut at
 			p := e.rows("host", "site", "role", "addrs", "status", "captures", "bytes", "notes", "error")
 			for _, h := range hosts {
 				p.add(h, h.Host, h.Site, h.Role, strings.Join(h.Addrs, ","), h.Status,
-					fmt.Sprint(h.Captures), humanBytes(h.Bytes), fmt.Sprint(h.Notes), clip(h.Error, 60))
+					fmt.Sprint(h.Captures), bytesize.Format(h.Bytes), fmt.Sprint(h.Notes), clip(h.Error, 60))
 			}
 			return p.flush()
 		},
@@ -179,7 +180,7 @@ func searchCommand() *command {
 			if res.Behind > 0 {
 				// A crawl is writing the archive, and its search index
 				// trails it.
-				fmt.Fprintf(e.stderr, "crawl: a crawl is writing this archive; %s of its records are not searchable yet\n", humanBytes(res.Behind))
+				fmt.Fprintf(e.stderr, "crawl: a crawl is writing this archive; %s of its records are not searchable yet\n", bytesize.Format(res.Behind))
 			}
 			p := e.rows("score", "url", "title", "snippet")
 			for _, h := range hits {

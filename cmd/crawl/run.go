@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"crawl/internal/bytesize"
 	"crawl/internal/crawler"
 	"crawl/internal/discover"
 	"crawl/internal/index"
@@ -100,7 +101,7 @@ func finishSearch(ctx context.Context, e *env, ix *index.Index) error {
 	err := ix.FinishSearch(ctx, func(done, total int64) {
 		if !said && total > 0 && time.Since(start) > time.Second {
 			said = true
-			fmt.Fprintf(e.stderr, "crawl: the search index is catching up (%s of records left)\n", humanBytes(total-done))
+			fmt.Fprintf(e.stderr, "crawl: the search index is catching up (%s of records left)\n", bytesize.Format(total-done))
 		}
 	})
 	if err != nil && ctx.Err() != nil {

@@ -26,10 +26,7 @@ func TestSignalsAndResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and crawls the local world three times")
 	}
-	bin := filepath.Join(t.TempDir(), "crawl")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildCrawl(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	w, err := world.Start(ctx, world.Options{SlowPage: 200 * time.Millisecond})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"crawl/internal/archive"
+	"crawl/internal/bytesize"
 	"crawl/internal/wacz"
 )
 
@@ -54,7 +55,7 @@ crawl (.warc.gz.open) is left for a later package.`,
 			}
 			abs, _ := filepath.Abs(out)
 			fmt.Fprintf(e.stderr, "wacz: %s: %d WARC files (%s), %d pages, in %s\n",
-				abs, st.WARCFiles, humanBytes(st.WARCBytes), st.Pages, time.Since(start).Round(time.Millisecond))
+				abs, st.WARCFiles, bytesize.Format(st.WARCBytes), st.Pages, time.Since(start).Round(time.Millisecond))
 			return err
 		},
 	}

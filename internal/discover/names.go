@@ -26,8 +26,6 @@ func newNameTable(m *mappings) nameTable {
 		arena: bigSlice[byte]{m: m}, offs: bigSlice[uint32]{m: m}}
 }
 
-func (t *nameTable) len() int { return len(t.offs.s) }
-
 // bytes returns name id; the slice aliases the arena and must not be kept
 // across an intern.
 func (t *nameTable) bytes(id uint32) []byte {

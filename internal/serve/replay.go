@@ -303,10 +303,11 @@ func (s *Server) captureList(w http.ResponseWriter, r *http.Request, t replay.Ta
 	} else {
 		data.Captures = rows
 	}
+	status := http.StatusOK
 	if len(rows) == 0 {
-		w.WriteHeader(http.StatusNotFound)
+		status = http.StatusNotFound
 	}
-	s.render(w, r, "captures", "Captures of "+q.URL, data)
+	s.render(w, r, status, "captures", "Captures of "+q.URL, data)
 }
 
 // notArchived answers a URL the archive has no capture of.
@@ -315,8 +316,7 @@ func (s *Server) notArchived(w http.ResponseWriter, r *http.Request, u string) {
 	if pu, err := url.Parse(u); err == nil {
 		host = index.NormalizeHost(pu.Hostname())
 	}
-	w.WriteHeader(http.StatusNotFound)
-	s.render(w, r, "notarchived", "Not in the archive", struct{ URL, Host string }{u, host})
+	s.render(w, r, http.StatusNotFound, "notarchived", "Not in the archive", struct{ URL, Host string }{u, host})
 }
 
 // redirect answers with a redirect to loc as given: http.Redirect would

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -279,5 +280,31 @@ func TestEscapedRequests(t *testing.T) {
 	a = get(t, srv, "/logo.png", "Referer", "http://elsewhere.example/web/20160920100000/http://a.kp/")
 	if a.status != 404 {
 		t.Errorf("a foreign referer: %d", a.status)
+	}
+}
+
+// Every UI page carries the UI's headers, whatever its status: an error
+// page, a URL not archived, an empty capture list and a refused search
+// are pages of the UI like the others (no script, nothing from elsewhere).
+func TestUIHeadersOnEveryStatus(t *testing.T) {
+	srv := newServer(t, fixture(t))
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{
+		{"/", http.StatusOK},
+		{"/nothing/here", http.StatusNotFound},
+		{"/host/unknown.kp", http.StatusNotFound},
+		{"/web/20160920100000/http://nowhere.kp/", http.StatusNotFound},
+		{"/web/*/http://nowhere.kp/", http.StatusNotFound},
+		{"/web/2016/ftp://a.kp/", http.StatusBadRequest},
+		{"/search?q=" + url.QueryEscape(`"unterminated`), http.StatusBadRequest},
+	} {
+		a := get(t, srv, tc.path)
+		if a.status != tc.status || a.header.Get("Content-Security-Policy") != uiCSP ||
+			a.header.Get("Content-Type") != htmlType || a.header.Get("X-Content-Type-Options") != "nosniff" ||
+			a.header.Get("Content-Length") != strconv.Itoa(len(a.body)) {
+			t.Errorf("%s: %d, headers %v; want %d with the UI's headers", tc.path, a.status, a.header, tc.status)
+		}
 	}
 }

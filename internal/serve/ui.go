@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"crawl/internal/bytesize"
 	"crawl/internal/index"
 	"crawl/internal/replay"
 )
@@ -29,7 +30,7 @@ var searchSizes = []int{20, 10, 50, 100}
 
 func parseTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
-		"bytes":   humanBytes,
+		"bytes":   bytesize.Format,
 		"time":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
 		"ts":      replay.Timestamp,
 		"tsTime":  tsTime,
@@ -51,8 +52,10 @@ func parseTemplates() (map[string]*template.Template, error) {
 	return pages, nil
 }
 
-// render writes a UI page: the layout around the named page's content.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title string, data any) {
+// render writes a UI page with its status: the layout around the named
+// page's content. The headers are set before the status is written: after
+// it, a change to them is not sent.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
 	var b bytes.Buffer
 	err := s.pages[name].Execute(&b, struct {
 		Title  string
@@ -70,6 +73,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title stri
 	h.Set("Content-Security-Policy", uiCSP)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Length", strconv.Itoa(b.Len()))
+	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		w.Write(b.Bytes())
 	}
@@ -77,8 +81,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title stri
 
 // errorPage answers with a status and a short explanation.
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
-	w.WriteHeader(status)
-	s.render(w, r, "error", title, struct {
+	s.render(w, r, status, "error", title, struct {
 		Status  int
 		Message string
 	}{status, msg})
@@ -202,7 +205,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	})
 	p := pagingOf(r, pageSizes)
 	from, to := p.window(len(rows))
-	s.render(w, r, "home", "Archive", struct {
+	s.render(w, r, http.StatusOK, "home", "Archive", struct {
 		Total    total
 		Rows     []index.HostRow
 		Paging   paging
@@ -279,7 +282,7 @@ func (s *Server) hostPage(w http.ResponseWriter, r *http.Request, name string) {
 		from, to := data.Paging.window(len(rows))
 		data.Captures = rows[from:to]
 	}
-	s.render(w, r, "host", name, data)
+	s.render(w, r, http.StatusOK, "host", name, data)
 }
 
 // pageHeadlines is one page's title and headlines.
@@ -321,7 +324,7 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 		Behind  string // the search index trails the archive by this much
 	}{Q: q, Host: host, Paging: p, Help: index.SearchHelp}
 	if q == "" {
-		s.render(w, r, "search", "Search", data)
+		s.render(w, r, http.StatusOK, "search", "Search", data)
 		return
 	}
 	from := (p.Page - 1) * p.N
@@ -333,31 +336,28 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, index.ErrLocked):
 		w.Header().Set("Retry-After", "2")
-		w.WriteHeader(http.StatusServiceUnavailable)
 		data.Error = "The search index was busy for too long (a crawl writes it between searches); try again in a moment. " +
 			"Browsing the hosts and replaying pages work meanwhile."
-		s.render(w, r, "search", "Search", data)
+		s.render(w, r, http.StatusServiceUnavailable, "search", "Search", data)
 		return
 	case errors.Is(err, index.ErrEmpty):
-		w.WriteHeader(http.StatusServiceUnavailable)
 		data.Error = "This archive has no search index yet (run crawl reindex)."
-		s.render(w, r, "search", "Search", data)
+		s.render(w, r, http.StatusServiceUnavailable, "search", "Search", data)
 		return
 	case err != nil:
 		if r.Context().Err() != nil {
 			return
 		}
-		w.WriteHeader(http.StatusBadRequest)
 		data.Error = err.Error()
-		s.render(w, r, "search", "Search", data)
+		s.render(w, r, http.StatusBadRequest, "search", "Search", data)
 		return
 	}
 	data.More = res.Total > from+len(res.Hits)
 	data.Hits, data.From = res.Hits, from
 	if res.Behind > 0 {
-		data.Behind = humanBytes(res.Behind)
+		data.Behind = bytesize.Format(res.Behind)
 	}
-	s.render(w, r, "search", q+" - Search", data)
+	s.render(w, r, http.StatusOK, "search", q+" - Search", data)
 }
 
 // snippet makes a search snippet safe to show: the index marks hits with
@@ -418,18 +418,4 @@ func tsTime(ts string) string {
 		return ts
 	}
 	return t.Format("2006-01-02 15:04:05")
-}
-
-// humanBytes is what `crawl hosts` prints: 57.1 KiB.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

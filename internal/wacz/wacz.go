@@ -37,7 +37,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -291,23 +290,20 @@ func Write(ctx context.Context, layout archive.Layout, pages Pages, w io.Writer,
 	return st, nil
 }
 
-// warcFiles lists the finished WARC files of a folder (sorted) and the
-// names of those still being written.
+// warcFiles lists the finished WARC files of a folder (warc.Files, as
+// every reader of a whole archive) and the names of those still being
+// written (warc.OpenFiles), which are left for a later package.
 func warcFiles(dir string) (files, open []string, err error) {
-	entries, err := os.ReadDir(dir)
+	if files, err = warc.Files(dir); err != nil {
+		return nil, nil, fmt.Errorf("wacz: %w", err)
+	}
+	paths, err := warc.OpenFiles(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("wacz: %w", err)
 	}
-	for _, e := range entries {
-		switch name := e.Name(); {
-		case e.IsDir():
-		case strings.HasSuffix(name, ".warc.gz") || strings.HasSuffix(name, ".warc"):
-			files = append(files, filepath.Join(dir, name))
-		case strings.HasSuffix(name, ".warc.gz.open"):
-			open = append(open, name)
-		}
+	for _, p := range paths {
+		open = append(open, filepath.Base(p))
 	}
-	sort.Strings(files)
 	return files, open, nil
 }
 
