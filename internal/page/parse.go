@@ -520,31 +520,71 @@ func (t *textBuf) space() {
 	}
 }
 
+// write adds p, collapsing white space and replacing each invalid UTF-8
+// byte with U+FFFD. Runs of other characters are copied whole: this is most
+// of a page's bytes, and one rune at a time cost a fifth of Parse.
 func (t *textBuf) write(p []byte) {
 	for i := 0; i < len(p) && !t.full; {
-		c := p[i]
-		if c < utf8.RuneSelf {
-			i++
-			if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == 0 {
-				t.space()
+		j := i
+		for j < len(p) {
+			c := p[j]
+			if c < utf8.RuneSelf {
+				if asciiSpace[c] {
+					break
+				}
+				j++
 				continue
 			}
-			t.put(string(rune(c)), 1)
+			r, n := utf8.DecodeRune(p[j:])
+			if (r == utf8.RuneError && n == 1) || unicode.IsSpace(r) {
+				break
+			}
+			j += n
+		}
+		if j > i {
+			t.putRun(p[i:j])
+			i = j
+			continue
+		}
+		if p[i] < utf8.RuneSelf {
+			i++
+			t.space()
 			continue
 		}
 		r, n := utf8.DecodeRune(p[i:])
-		seg := p[i : i+n]
 		i += n
 		if r == utf8.RuneError && n == 1 {
 			t.put("\uFFFD", 3)
 			continue
 		}
-		if unicode.IsSpace(r) {
-			t.space()
-			continue
-		}
-		t.put(string(seg), n)
+		t.space() // a Unicode space (the run above stopped at it)
 	}
+}
+
+// asciiSpace holds the ASCII bytes write takes for a word break: HTML's
+// white space, vertical tab, and NUL.
+var asciiSpace = [utf8.RuneSelf]bool{' ': true, '\t': true, '\n': true, '\r': true, '\f': true, '\v': true, 0: true}
+
+// putRun adds run, valid UTF-8 without white space, whole when it fits
+// under max and otherwise rune by rune up to max.
+func (t *textBuf) putRun(run []byte) {
+	need := len(run)
+	if t.pendingSpace {
+		need++
+	}
+	if t.max > 0 && t.b.Len()+need > t.max {
+		for len(run) > 0 && !t.full {
+			_, n := utf8.DecodeRune(run)
+			t.put(string(run[:n]), n)
+			run = run[n:]
+		}
+		return
+	}
+	if t.pendingSpace {
+		t.b.WriteByte(' ')
+		t.pendingSpace = false
+	}
+	t.b.Write(run)
 }
 
 func (t *textBuf) put(s string, n int) {
