@@ -85,6 +85,10 @@ type Writer struct {
 	dedupe PayloadIndex
 	host   string // sanitised for file names
 	bufs   sync.Pool
+	// packers and members serve pack: gzip streams and the members they
+	// make, reused across records.
+	packers sync.Pool
+	members sync.Pool
 
 	mu       sync.Mutex
 	f        *os.File
@@ -94,6 +98,7 @@ type Writer struct {
 	name     string // final base name of the open file
 	openPath string
 	infoID   string
+	gen      int // counts the files opened: the records packed for one fit no other
 	serial   int
 	hdr      []byte
 	copyBuf  []byte
@@ -153,6 +158,11 @@ func NewWriter(opts WriterOptions) (*Writer, error) {
 		w.host = "localhost"
 	}
 	w.bufs.New = func() any { return &scratch{br: bufio.NewReaderSize(nil, 64<<10), buf: make([]byte, 32<<10)} }
+	w.packers.New = func() any {
+		gz, _ := gzip.NewWriterLevel(io.Discard, opts.GzipLevel) // level checked above
+		return &packer{gz: gz, buf: make([]byte, 32<<10)}
+	}
+	w.members.New = func() any { return new(bytes.Buffer) }
 	return w, nil
 }
 
@@ -286,7 +296,8 @@ func (t *errTee) Read(p []byte) (int, error) {
 type pending struct {
 	header Header
 	block  *io.SectionReader
-	parsed any // handed to the Observer
+	parsed any           // handed to the Observer
+	member *bytes.Buffer // the record as a gzip member, made by pack; nil: compress it in writeRecords
 }
 
 // WriteExchange archives one HTTP fetch: a request record and a response
@@ -333,91 +344,143 @@ func (w *Writer) WriteExchange(ex Exchange) (ExchangeResult, error) {
 	if date.IsZero() {
 		date = w.opts.now()
 	}
-	dateStr := formatDate(date)
+	x := exchangeRecords{ex: ex, reqA: reqA, respA: respA, truncated: truncated, date: formatDate(date)}
+	x.dedupable = respA.payloadDigest != "" && truncated == "" &&
+		respA.http.Head.Status >= 200 && respA.http.Head.Status < 300 && respA.http.Payload > 0
+
+	// The records are compressed before the file lock is taken, so parallel
+	// fetches compress in parallel and the lock covers little more than the
+	// write (one gzip stream under it held the crawl to one core's 40 MB/s).
+	// What the records say depends on the open file (its warcinfo ID) and
+	// on the payload index (revisit or not): both are read under the lock
+	// first, and again under it before the write; if either changed in
+	// between, the records are made again under the lock.
+	w.mu.Lock()
+	if err := w.ready(); err != nil {
+		w.mu.Unlock()
+		return res, err
+	}
+	gen, infoID := w.gen, w.infoID
+	x.reqID, x.respID = w.opts.newID(), w.opts.newID()
+	x.lookup(w.dedupe)
+	w.mu.Unlock()
+
+	recs, err := x.records(w, infoID)
+	if err != nil {
+		return res, err
+	}
+	w.pack(recs)
+	defer w.unpack(recs)
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if err := w.ready(); err != nil {
+	// No rotation here: the first ready chose the file for this pair.
+	if err := w.writable(); err != nil {
 		return res, err
 	}
-	reqID, respID := w.opts.newID(), w.opts.newID()
-
-	dedupable := respA.payloadDigest != "" && truncated == "" &&
-		respA.http.Head.Status >= 200 && respA.http.Head.Status < 300 && respA.http.Payload > 0
-	var orig Original
-	revisit := false
-	if dedupable {
-		orig, revisit = lookupOriginal(w.dedupe, respA.payloadDigest)
+	wasRevisit := x.revisit
+	x.lookup(w.dedupe)
+	if w.gen != gen || x.revisit != wasRevisit {
+		w.unpack(recs)
+		if recs, err = x.records(w, w.infoID); err != nil {
+			return res, err
+		}
 	}
+	locs, err := w.writeRecords(recs)
+	if err != nil {
+		return res, fmt.Errorf("archive %s: %w", ex.TargetURI, err)
+	}
+	if x.dedupable && !x.revisit {
+		rememberOriginal(w.dedupe, respA.payloadDigest, Original{URI: ex.TargetURI, Date: date, RecordID: x.respID})
+	}
+	res = ExchangeResult{
+		Request:       locs[0],
+		Response:      locs[1],
+		ResponseID:    x.respID,
+		PayloadDigest: respA.payloadDigest,
+		Revisit:       x.revisit,
+		Status:        respA.http.Head.Status,
+		Truncated:     truncated,
+	}
+	return res, nil
+}
 
+// exchangeRecords is what WriteExchange knows of one exchange's pair of
+// records before it writes them.
+type exchangeRecords struct {
+	ex            Exchange
+	reqA, respA   analysis
+	truncated     string
+	date          string // WARC-Date
+	reqID, respID string
+	dedupable     bool
+	revisit       bool     // the payload was archived before: a revisit record
+	orig          Original // where, when revisit
+}
+
+// lookup decides, from the payload index, whether the response is a revisit.
+func (x *exchangeRecords) lookup(dedupe PayloadIndex) {
+	x.revisit = false
+	if x.dedupable {
+		x.orig, x.revisit = lookupOriginal(dedupe, x.respA.payloadDigest)
+	}
+}
+
+// records makes the request record and the response (or revisit) record,
+// in a file whose warcinfo record is infoID.
+func (x *exchangeRecords) records(w *Writer, infoID string) ([]pending, error) {
+	ex := x.ex
 	// Both records of a pair open alike, each pointing at the other.
 	opening := func(typ, id, other string) Header {
-		h := Header{{"WARC-Type", typ}, {"WARC-Record-ID", id}, {"WARC-Date", dateStr}, {"WARC-Target-URI", ex.TargetURI}}
+		h := Header{{"WARC-Type", typ}, {"WARC-Record-ID", id}, {"WARC-Date", x.date}, {"WARC-Target-URI", ex.TargetURI}}
 		if ex.IP != "" {
 			h = append(h, Field{"WARC-IP-Address", ex.IP})
 		}
-		return append(h, Field{"WARC-Concurrent-To", other}, Field{"WARC-Warcinfo-ID", w.infoID})
+		return append(h, Field{"WARC-Concurrent-To", other}, Field{"WARC-Warcinfo-ID", infoID})
 	}
-	reqH := append(opening(TypeRequest, reqID, respID),
+	reqH := append(opening(TypeRequest, x.reqID, x.respID),
 		Field{"Content-Type", ContentTypeHTTPRequest},
-		Field{"WARC-Block-Digest", reqA.blockDigest},
+		Field{"WARC-Block-Digest", x.reqA.blockDigest},
 		Field{"Content-Length", itoa(ex.Request.Size())},
 	)
 
 	var respH Header
 	respBlock := ex.Response
-	if revisit {
-		respBlock = io.NewSectionReader(ex.Response, 0, respA.http.HeadLen)
+	if x.revisit {
+		respBlock = io.NewSectionReader(ex.Response, 0, x.respA.http.HeadLen)
 		hdrA, err := w.analyze(respBlock, false, "")
 		if err != nil {
-			return res, fmt.Errorf("archive %s: %w", ex.TargetURI, err)
+			return nil, fmt.Errorf("archive %s: %w", ex.TargetURI, err)
 		}
-		respH = append(opening(TypeRevisit, respID, reqID),
+		respH = append(opening(TypeRevisit, x.respID, x.reqID),
 			Field{"WARC-Profile", ProfileIdenticalPayload},
 		)
-		if orig.RecordID != "" {
-			respH = append(respH, Field{"WARC-Refers-To", orig.RecordID})
+		if x.orig.RecordID != "" {
+			respH = append(respH, Field{"WARC-Refers-To", x.orig.RecordID})
 		}
 		respH = append(respH,
-			Field{"WARC-Refers-To-Target-URI", orig.URI},
-			Field{"WARC-Refers-To-Date", formatDate(orig.Date)},
+			Field{"WARC-Refers-To-Target-URI", x.orig.URI},
+			Field{"WARC-Refers-To-Date", formatDate(x.orig.Date)},
 			Field{"Content-Type", ContentTypeHTTPResponse},
 			Field{"WARC-Block-Digest", hdrA.blockDigest},
-			Field{"WARC-Payload-Digest", respA.payloadDigest},
+			Field{"WARC-Payload-Digest", x.respA.payloadDigest},
 			Field{"WARC-Truncated", "length"},
 			Field{"Content-Length", itoa(respBlock.Size())},
 		)
 	} else {
-		respH = append(opening(TypeResponse, respID, reqID),
+		respH = append(opening(TypeResponse, x.respID, x.reqID),
 			Field{"Content-Type", ContentTypeHTTPResponse},
-			Field{"WARC-Block-Digest", respA.blockDigest},
+			Field{"WARC-Block-Digest", x.respA.blockDigest},
 		)
-		if respA.payloadDigest != "" {
-			respH = append(respH, Field{"WARC-Payload-Digest", respA.payloadDigest})
+		if x.respA.payloadDigest != "" {
+			respH = append(respH, Field{"WARC-Payload-Digest", x.respA.payloadDigest})
 		}
-		if truncated != "" {
-			respH = append(respH, Field{"WARC-Truncated", truncated})
+		if x.truncated != "" {
+			respH = append(respH, Field{"WARC-Truncated", x.truncated})
 		}
 		respH = append(respH, Field{"Content-Length", itoa(ex.Response.Size())})
 	}
-
-	locs, err := w.writeRecords([]pending{{header: reqH, block: ex.Request}, {header: respH, block: respBlock, parsed: ex.Parsed}})
-	if err != nil {
-		return res, fmt.Errorf("archive %s: %w", ex.TargetURI, err)
-	}
-	if dedupable && !revisit {
-		rememberOriginal(w.dedupe, respA.payloadDigest, Original{URI: ex.TargetURI, Date: date, RecordID: respID})
-	}
-	res = ExchangeResult{
-		Request:       locs[0],
-		Response:      locs[1],
-		ResponseID:    respID,
-		PayloadDigest: respA.payloadDigest,
-		Revisit:       revisit,
-		Status:        respA.http.Head.Status,
-		Truncated:     truncated,
-	}
-	return res, nil
+	return []pending{{header: reqH, block: ex.Request}, {header: respH, block: respBlock, parsed: ex.Parsed}}, nil
 }
 
 // WriteResource archives body as a resource record, e.g. a zone transfer
@@ -557,6 +620,17 @@ func (w *Writer) ready() error {
 			return err
 		}
 	}
+	return w.writable()
+}
+
+// writable makes sure a file is open, without rotating. Called with mu held.
+func (w *Writer) writable() error {
+	if w.closed {
+		return ErrClosed
+	}
+	if w.err != nil {
+		return w.err
+	}
 	if w.f == nil {
 		return w.openFile()
 	}
@@ -604,6 +678,7 @@ func (w *Writer) openFile() error {
 	}
 
 	w.infoID = w.opts.newID()
+	w.gen++
 	body := warcinfoBody(w.opts.Info)
 	bh := w.algo.new()
 	bh.Write(body)
@@ -696,27 +771,19 @@ func (w *Writer) writeRecords(recs []pending) ([]Location, error) {
 	}
 	for i, r := range recs {
 		off := w.cw.n + int64(w.bw.Buffered())
-		if w.gz == nil {
-			w.gz, _ = gzip.NewWriterLevel(w.bw, w.opts.GzipLevel) // level checked in NewWriter
+		if r.member != nil {
+			if _, err := w.bw.Write(r.member.Bytes()); err != nil {
+				return fail(fmt.Errorf("write %s: %w", w.openPath, err))
+			}
 		} else {
-			w.gz.Reset(w.bw)
-		}
-		w.hdr = appendHeader(w.hdr[:0], r.header)
-		if _, err := w.gz.Write(w.hdr); err != nil {
-			return fail(fmt.Errorf("write %s: %w", w.openPath, err))
-		}
-		n, err := io.CopyBuffer(w.gz, io.NewSectionReader(r.block, 0, r.block.Size()), w.copyBuf)
-		if err != nil {
-			return fail(fmt.Errorf("write %s: %w", w.openPath, err))
-		}
-		if n != r.block.Size() {
-			return fail(fmt.Errorf("write %s: block shrank from %d to %d bytes while writing", w.openPath, r.block.Size(), n))
-		}
-		if _, err := w.gz.Write([]byte("\r\n\r\n")); err != nil {
-			return fail(fmt.Errorf("write %s: %w", w.openPath, err))
-		}
-		if err := w.gz.Close(); err != nil {
-			return fail(fmt.Errorf("write %s: %w", w.openPath, err))
+			if w.gz == nil {
+				w.gz, _ = gzip.NewWriterLevel(w.bw, w.opts.GzipLevel) // level checked in NewWriter
+			} else {
+				w.gz.Reset(w.bw)
+			}
+			if err := compressRecord(w.gz, &w.hdr, w.copyBuf, r); err != nil {
+				return fail(fmt.Errorf("write %s: %w", w.openPath, err))
+			}
 		}
 		end := w.cw.n + int64(w.bw.Buffered())
 		locs[i] = Location{File: w.name, Offset: off, Length: end - off}
@@ -735,6 +802,75 @@ func (w *Writer) writeRecords(recs []pending) ([]Location, error) {
 		}
 	}
 	return locs, nil
+}
+
+// compressRecord writes r as one gzip member through gz (Reset by the
+// caller), using hdr and buf as scratch.
+func compressRecord(gz *gzip.Writer, hdr *[]byte, buf []byte, r pending) error {
+	*hdr = appendHeader((*hdr)[:0], r.header)
+	if _, err := gz.Write(*hdr); err != nil {
+		return err
+	}
+	n, err := io.CopyBuffer(gz, io.NewSectionReader(r.block, 0, r.block.Size()), buf)
+	if err != nil {
+		return err
+	}
+	if n != r.block.Size() {
+		return fmt.Errorf("block shrank from %d to %d bytes while writing", r.block.Size(), n)
+	}
+	if _, err := gz.Write([]byte("\r\n\r\n")); err != nil {
+		return err
+	}
+	return gz.Close()
+}
+
+// packLimit is the largest block pack compresses ahead of the lock: the
+// compressed copy is held in memory until the write, once per fetch in
+// flight. A larger block is compressed straight into the file.
+const packLimit = 1 << 20
+
+// packer is one goroutine's gzip stream and scratch for pack.
+type packer struct {
+	gz  *gzip.Writer
+	hdr []byte
+	buf []byte
+}
+
+// pack compresses the records whose blocks are at most packLimit bytes
+// into gzip members (pending.member), outside the file lock. A record it
+// cannot read is left for writeRecords, which reports the error.
+func (w *Writer) pack(recs []pending) {
+	var p *packer
+	for i := range recs {
+		r := &recs[i]
+		if r.block.Size() > packLimit {
+			continue
+		}
+		if p == nil {
+			p = w.packers.Get().(*packer)
+			defer w.packers.Put(p)
+		}
+		m := w.members.Get().(*bytes.Buffer)
+		m.Reset()
+		p.gz.Reset(m)
+		if err := compressRecord(p.gz, &p.hdr, p.buf, *r); err != nil {
+			w.members.Put(m)
+			continue
+		}
+		r.member = m
+	}
+}
+
+// unpack gives the members of recs back to the pool.
+func (w *Writer) unpack(recs []pending) {
+	for i := range recs {
+		if m := recs[i].member; m != nil {
+			recs[i].member = nil
+			if m.Cap() <= 2*packLimit {
+				w.members.Put(m)
+			}
+		}
+	}
 }
 
 // closeFile fsyncs, closes and renames the open file to its final name.
