@@ -3,6 +3,9 @@ package page
 import (
 	"bytes"
 	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -78,6 +81,41 @@ func BenchmarkNormalize(b *testing.B) {
 	for b.Loop() {
 		if _, err := Normalize("../d/%7euser/page.html?q=%e2%82%ac&x=1#frag", base); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseDocs parses every .html file of a folder of real pages:
+// CRAWL_BENCH_HTML, or the PostgreSQL 15 docs of Debian's
+// postgresql-doc-15 (the site scripts/bench crawls) when installed.
+func BenchmarkParseDocs(b *testing.B) {
+	dir := os.Getenv("CRAWL_BENCH_HTML")
+	if dir == "" {
+		dir = "/usr/share/doc/postgresql-doc-15/html"
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.html"))
+	if len(files) == 0 {
+		b.Skipf("no .html files in %s (set CRAWL_BENCH_HTML, or apt-get install postgresql-doc-15)", dir)
+	}
+	var docs [][]byte
+	var bases []*url.URL
+	var n int64
+	for _, f := range files {
+		d, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		docs = append(docs, d)
+		bases = append(bases, mustURL(b, "http://docs.example/"+filepath.Base(f)))
+		n += int64(len(d))
+	}
+	b.SetBytes(n)
+	b.ReportAllocs()
+	for b.Loop() {
+		for i, d := range docs {
+			if _, err := Parse(d, "text/html", bases[i]); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }

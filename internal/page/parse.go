@@ -10,6 +10,7 @@ import (
 
 	whatwg "github.com/nlnwa/whatwg-url/url"
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // Parse decodes an HTML document (see Decode; the host of base also feeds
@@ -185,8 +186,7 @@ func (w *walker) run(doc []byte) {
 			w.onStart(z, tt == html.SelfClosingTagToken)
 		case html.EndTagToken:
 			w.rawElem = ""
-			name, _ := z.TagName()
-			w.onEnd(string(name))
+			w.onEnd(tagName(z, true))
 		default: // comments, doctype
 			w.rawElem = ""
 		}
@@ -252,15 +252,89 @@ var wantedAttr = map[string]bool{
 	"imagesrcset": true,
 }
 
+// wantedAttrParts are substrings of every name in wantedAttr, lowercase:
+// a tag whose raw bytes hold none of them, in any case, has no attribute
+// Parse looks at, and its attributes are not read at all.
+var wantedAttrParts = []string{"href", "src", "data", "poster", "background", "rel", "type", "http-equiv", "content", "lang", "hidden", "role", "style"}
+
+// mayHaveWantedAttr reports whether raw, a start tag's bytes, may hold an
+// attribute of wantedAttr. It is a cheap filter (any occurrence counts,
+// in a value too): x/net/html copies every attribute it returns.
+func mayHaveWantedAttr(raw []byte) bool {
+	for i := 1; i < len(raw); i++ {
+		c := raw[i] | 0x20 // ASCII lowercase for letters; other bytes never match below
+		switch c {
+		case 'h', 's', 'd', 'p', 'b', 'r', 't', 'c', 'l':
+		default:
+			continue
+		}
+		for _, part := range wantedAttrParts {
+			if part[0] == c && len(raw)-i >= len(part) && asciiEqualFold(raw[i:i+len(part)], part) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// asciiEqualFold reports whether b is lower, ASCII letters in any case.
+func asciiEqualFold(b []byte, lower string) bool {
+	for i := range len(lower) {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// tagName returns the lowercase name of the current start or end tag.
+// x/net/html's TagName copies the name for every tag (to replace NUL
+// bytes), and a page has thousands of tags: the name is read from the raw
+// token instead, the way the tokenizer delimits it, and known names are
+// the atom table's strings. A name with a NUL or a non-ASCII byte, or a
+// long one, goes through TagName.
+func tagName(z *html.Tokenizer, end bool) string {
+	raw := z.Raw()
+	skip := 1
+	if end {
+		skip = 2
+	}
+	var buf [32]byte
+	n := 0
+	for _, c := range raw[min(skip, len(raw)):] {
+		if c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '/' || c == '>' {
+			break
+		}
+		if c == 0 || c >= utf8.RuneSelf || n == len(buf) {
+			name, _ := z.TagName()
+			return string(name)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[n] = c
+		n++
+	}
+	if a := atom.Lookup(buf[:n]); a != 0 {
+		return a.String()
+	}
+	return string(buf[:n])
+}
+
 func (w *walker) onStart(z *html.Tokenizer, selfClosing bool) {
-	nameB, more := z.TagName()
-	name := string(nameB)
+	name := tagName(z, false)
 	var a attrs
-	for more {
-		var k, v []byte
-		k, v, more = z.TagAttr()
-		if wantedAttr[string(k)] {
-			a = append(a, html.Attribute{Key: string(k), Val: string(v)})
+	if mayHaveWantedAttr(z.Raw()) {
+		for more := true; more; {
+			var k, v []byte
+			k, v, more = z.TagAttr()
+			if k != nil && wantedAttr[string(k)] {
+				a = append(a, html.Attribute{Key: string(k), Val: string(v)})
+			}
 		}
 	}
 	switch name {
