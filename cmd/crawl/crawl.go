@@ -279,6 +279,11 @@ func crawlSites(ctx context.Context, e *env, s *session, cfg *crawler.Config, w 
 	// the index (caught up with the WARC files when the session opened)
 	// before they are fetched again.
 	c.Archived = s.index.ArchivedSince
+	// Without a live full-text index, nobody reads a page's text during
+	// the crawl: the index takes the crawler's parse for headlines and
+	// links (page.Limits.SameOutline), and the full-text index reads the
+	// records again when it catches up.
+	c.Parse.Config.SkipText = s.index.SearchDeferred()
 	c.Contact = w.contact
 	c.Logger = e.log
 	c.Progress = e.stderr

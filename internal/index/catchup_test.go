@@ -257,28 +257,41 @@ func TestSearchQueueOverflow(t *testing.T) {
 
 // TestParsedPageIsUsed: a page the crawler parsed with the index's limits
 // is taken as it is (not parsed again); one parsed with other limits is not.
+// A parse without the text (SkipText) is taken only by an index that keeps
+// no full-text index during the crawl (DeferSearch).
 func TestParsedPageIsUsed(t *testing.T) {
 	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
 	resp := htmlPage("real title", "real text")
+	noText := page.DefaultLimits()
+	noText.Config.SkipText = true
 	for _, tc := range []struct {
 		limits page.Limits
+		defer_ bool
 		want   string
 	}{
-		{page.DefaultLimits(), "handed title"},
-		{page.Limits{MaxBody: 10}, "real title"},
+		{page.DefaultLimits(), false, "handed title"},
+		{page.Limits{MaxBody: 10}, false, "real title"},
+		{noText, false, "real title"},
+		{noText, true, "handed title"},
+		{page.Limits{MaxBody: 10, Config: page.Config{SkipText: true}}, true, "real title"},
 	} {
 		sharedDedupe = warc.NewMemoryPayloadIndex(1000)
 		layout := archive.Layout{Root: t.TempDir()}
-		ix, err := Open(layout, testOptions())
+		opts := testOptions()
+		opts.DeferSearch = tc.defer_
+		ix, err := Open(layout, opts)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if ix.SearchDeferred() != tc.defer_ {
+			t.Fatalf("SearchDeferred %v with DeferSearch %v", ix.SearchDeferred(), tc.defer_)
 		}
 		writeExchanges(t, layout, ix, t0, [][2]string{{"http://p.test/", resp}}, func(string, []byte) any {
 			return &page.Parsed{Page: &page.Page{Title: "handed title", Headlines: []page.Headline{{Tag: "title", Text: "handed title"}}}, Limits: tc.limits}
 		})
 		hl, err := ix.Headlines(context.Background(), "p.test")
 		if err != nil || len(hl) == 0 || hl[0].Text != tc.want {
-			t.Errorf("limits %+v: headlines %+v (%v), want %q", tc.limits, hl, err, tc.want)
+			t.Errorf("limits %+v, search deferred %v: headlines %+v (%v), want %q", tc.limits, tc.defer_, hl, err, tc.want)
 		}
 		ix.Close()
 	}

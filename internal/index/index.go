@@ -284,6 +284,19 @@ func openSearchFollower(layout archive.Layout, opts Options) *Index {
 	return ix
 }
 
+// SearchDeferred reports whether this writer leaves the full-text index
+// alone (Options.DeferSearch): then a page's text is not needed to index
+// it, only its title, headlines and links.
+func (ix *Index) SearchDeferred() bool { return ix.search == nil }
+
+// takesParse reports whether a parse made with l gives what this index
+// needs of a page: the parse it would make itself, or, when it keeps no
+// full-text index (DeferSearch), the same title, headlines and links (the
+// text goes to the full-text index only, which reads the record again).
+func (ix *Index) takesParse(l page.Limits) bool {
+	return l.Same(ix.opts.Parse) || (ix.search == nil && l.SameOutline(ix.opts.Parse))
+}
+
 // Observe implements warc.Observer. It copies what the index needs from the
 // record and returns; it waits only when the queue is full.
 func (ix *Index) Observe(loc warc.Location, rec warc.Record) {
@@ -303,7 +316,7 @@ func (ix *Index) Observe(loc warc.Location, rec warc.Record) {
 		// The crawler's parse is taken when it was made with the index's
 		// limits and the whole block is read here: of a block cut below,
 		// a rebuild would read only the part, and parse less.
-		if p, ok := rec.Parsed.(*page.Parsed); ok && p != nil && p.Page != nil && p.Limits.Same(ix.opts.Parse) &&
+		if p, ok := rec.Parsed.(*page.Parsed); ok && p != nil && p.Page != nil && ix.takesParse(p.Limits) &&
 			(rec.Block == nil || rec.Block.Size() <= limit) {
 			j.parsed = p
 		}

@@ -52,7 +52,9 @@ func Parse(body []byte, contentType string, base *url.URL, opts ...Option) (*Pag
 	}
 	// Visible text is usually a good part of the document: size the
 	// buffer once instead of growing it through many copies.
-	w.text.b.Grow(min(len(doc)/2, cfg.MaxText))
+	if !cfg.SkipText {
+		w.text.b.Grow(min(len(doc)/2, cfg.MaxText))
+	}
 	w.run(doc)
 
 	// The first <base href>, resolved against the document's URL, is the
@@ -225,7 +227,7 @@ func (w *walker) onText(raw string, b []byte) {
 	if w.heading != "" {
 		w.hbuf.write(b)
 	}
-	if !w.boiler.active() {
+	if !w.boiler.active() && !w.cfg.SkipText {
 		w.text.write(b)
 	}
 }

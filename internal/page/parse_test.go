@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -512,5 +513,66 @@ func TestParseQueryEncoding(t *testing.T) {
 	}
 	if !slices.Equal(p.Links, want) {
 		t.Errorf("got %v\nwant %v", p.Links, want)
+	}
+}
+
+// TestSkipTextKeepsOutline: a parse with SkipText has no text, and the
+// same title, headlines and links as a full parse, on every fixture page:
+// the index takes it for those (Limits.SameOutline).
+func TestSkipTextKeepsOutline(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.html"))
+	if len(files) == 0 {
+		t.Fatal("no fixture pages")
+	}
+	base := mustURL(t, "http://www.example.kr/dir/page.html")
+	for _, f := range files {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, err := Parse(body, "text/html", base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := DefaultConfig()
+		cfg.SkipText = true
+		outline, err := Parse(body, "text/html", base, WithConfig(cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if full.Text == "" {
+			t.Errorf("%s: the full parse has no text: the fixture tests nothing", f)
+		}
+		if outline.Text != "" {
+			t.Errorf("%s: text %q with SkipText", f, outline.Text)
+		}
+		if outline.Title != full.Title || !reflect.DeepEqual(outline.Headlines, full.Headlines) ||
+			!reflect.DeepEqual(outline.Links, full.Links) || outline.LinksCut != full.LinksCut {
+			t.Errorf("%s: SkipText changed the outline:\n%+v\nwant\n%+v", f, outline, full)
+		}
+	}
+}
+
+func TestSameOutline(t *testing.T) {
+	d := DefaultLimits()
+	with := func(f func(*Limits)) Limits { l := DefaultLimits(); f(&l); return l }
+	for _, tc := range []struct {
+		l    Limits
+		same bool
+	}{
+		{d, true},
+		{Limits{}, true}, // zero fields are the defaults
+		{with(func(l *Limits) { l.Config.SkipText = true }), true},
+		{with(func(l *Limits) { l.Config.MaxText = 10 }), true},
+		{with(func(l *Limits) { l.Config.MaxLinks = 10 }), false},
+		{with(func(l *Limits) { l.Config.MaxHeadlines = 3 }), false},
+		{with(func(l *Limits) { l.MaxBody = 100 }), false},
+	} {
+		if got := tc.l.SameOutline(d); got != tc.same {
+			t.Errorf("%+v SameOutline(default) = %v, want %v", tc.l, got, tc.same)
+		}
+		if tc.l.Config.SkipText && tc.l.Same(d) {
+			t.Errorf("%+v Same(default): a parse without text is not the default parse", tc.l)
+		}
 	}
 }

@@ -29,6 +29,16 @@ func (l Limits) Normalized() Limits {
 // Same reports whether a parse made with l is the parse m would make.
 func (l Limits) Same(m Limits) bool { return l.Normalized() == m.Normalized() }
 
+// SameOutline reports whether a parse made with l has the title, headlines
+// and links a parse made with m has: the limits may differ in what bounds
+// the text only (MaxText, SkipText).
+func (l Limits) SameOutline(m Limits) bool {
+	l, m = l.Normalized(), m.Normalized()
+	l.Config.MaxText, l.Config.SkipText = 0, false
+	m.Config.MaxText, m.Config.SkipText = 0, false
+	return l == m
+}
+
 // ParseResponse parses an HTTP response's decoded body (at most
 // lim.MaxBody bytes of it) the one way crawl does: the crawler for the
 // links to follow, the index for headlines, links and text. header is the

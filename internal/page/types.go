@@ -73,6 +73,11 @@ type Config struct {
 	MaxHeadlineBytes int    // bytes per headline, cut on a rune boundary (default 512)
 	MaxURLBytes      int    // longer URLs are dropped as junk (default 8 KiB)
 	ContentLanguage  string // the HTTP Content-Language header, if any
+	// SkipText reads links, title and headlines only: Page.Text stays
+	// empty, and Lang is what the page declares or what its title shows.
+	// For a reader that needs no text (the crawler, when no full-text
+	// index is kept during the crawl): the text is a fifth of Parse.
+	SkipText bool
 }
 
 // DefaultConfig holds the defaults of every limit, in one place.
