@@ -30,13 +30,17 @@ const recentResponsesMax = 1 << 16
 // target URI and date.
 type recentResponses struct {
 	mu   sync.Mutex
+	max  int
 	locs map[string]warc.Location
-	ring []string
+	ring []string // grows to max, then is reused from next on
 	next int
 }
 
+// newRecentResponses remembers up to n responses. Its memory grows with
+// use: sized for n from the start, it cost every process that opens the
+// index some 20 ms of clearing memory.
 func newRecentResponses(n int) *recentResponses {
-	return &recentResponses{locs: make(map[string]warc.Location, n), ring: make([]string, n)}
+	return &recentResponses{max: max(1, n), locs: map[string]warc.Location{}}
 }
 
 func captureID(uri, date string) (string, bool) {
@@ -54,9 +58,12 @@ func (r *recentResponses) add(h warc.Header, loc warc.Location) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if old := r.ring[r.next]; old != "" {
-		delete(r.locs, old)
+	if len(r.ring) < r.max {
+		r.ring = append(r.ring, k)
+		r.locs[k] = loc
+		return
 	}
+	delete(r.locs, r.ring[r.next])
 	r.ring[r.next] = k
 	r.locs[k] = loc
 	r.next = (r.next + 1) % len(r.ring)
