@@ -254,24 +254,25 @@ var wantedAttr = map[string]bool{
 	"imagesrcset": true,
 }
 
-// wantedAttrParts are substrings of every name in wantedAttr, lowercase:
-// a tag whose raw bytes hold none of them, in any case, has no attribute
-// Parse looks at, and its attributes are not read at all.
-var wantedAttrParts = []string{"href", "src", "data", "poster", "background", "rel", "type", "http-equiv", "content", "lang", "hidden", "role", "style"}
+// wantedAttrPrefixes start every name in wantedAttr: an attribute Parse
+// reads begins with one of them, in any case.
+var wantedAttrPrefixes = []string{"href", "src", "data", "poster", "background", "rel", "type", "http-equiv", "content", "lang", "hidden", "role", "style", "xlink:href", "imagesrcset"}
 
 // mayHaveWantedAttr reports whether raw, a start tag's bytes, may hold an
-// attribute of wantedAttr. It is a cheap filter (any occurrence counts,
-// in a value too): x/net/html copies every attribute it returns.
+// attribute of wantedAttr: x/net/html copies every attribute it returns,
+// and most tags have none Parse reads. It looks where the tokenizer may
+// start an attribute name (after white space, '/' or a quote; a value
+// counts too, which only makes the filter looser) for a wanted prefix.
 func mayHaveWantedAttr(raw []byte) bool {
 	for i := 1; i < len(raw); i++ {
-		c := raw[i] | 0x20 // ASCII lowercase for letters; other bytes never match below
-		switch c {
-		case 'h', 's', 'd', 'p', 'b', 'r', 't', 'c', 'l':
+		switch raw[i-1] {
+		case ' ', '\t', '\n', '\r', '\f', '/', '"', '\'':
 		default:
 			continue
 		}
-		for _, part := range wantedAttrParts {
-			if part[0] == c && len(raw)-i >= len(part) && asciiEqualFold(raw[i:i+len(part)], part) {
+		c := raw[i] | 0x20 // ASCII lowercase for letters; other bytes never match below
+		for _, p := range wantedAttrPrefixes {
+			if p[0] == c && len(raw)-i >= len(p) && asciiEqualFold(raw[i:i+len(p)], p) {
 				return true
 			}
 		}
