@@ -136,11 +136,27 @@ func (e *env) deferSearch() bool {
 
 // limitMemory sets the soft memory limit from --memory-limit, unless the
 // GOMEMLIMIT environment variable has set one already.
+//
+// Under a limit, the garbage collector also waits for the heap to grow to
+// five times the live data (GOGC=400) instead of twice, unless GOGC is
+// set: a crawl's live heap is small and its garbage (bodies, parses) is
+// plenty, so collections at GOGC=100 took a fifth of a fast crawl's wall
+// time (BenchmarkSite, GOGC 100 -> 400: about 1.0 -> 0.85 s per crawl of
+// 1,170 pages). The limit is the bound that matters; near it the collector
+// works harder whatever GOGC says.
 func (e *env) limitMemory() {
-	if os.Getenv("GOMEMLIMIT") == "" && e.memoryLimit > 0 {
+	limited := os.Getenv("GOMEMLIMIT") != ""
+	if !limited && e.memoryLimit > 0 {
 		debug.SetMemoryLimit(e.memoryLimit)
+		limited = true
+	}
+	if limited && os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(crawlGCPercent)
 	}
 }
+
+// crawlGCPercent is GOGC during a crawl under a memory limit (limitMemory).
+const crawlGCPercent = 400
 
 // prefixList is a repeatable flag of CIDR prefixes (or addresses), also
 // comma-separated.
