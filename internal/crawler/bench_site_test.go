@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +26,9 @@ import (
 // with no index behind the writer, on a site served by someone else (the
 // PostgreSQL docs under nginx, started by scripts/bench). It is wired as
 // `crawl crawl URL` wires it (state, payload dedupe, warcinfo), with the
-// settings of the benchmark: --delay 0 --host-parallel 8. The time covers
+// settings of the benchmark: --delay 0 --host-parallel 8 (so, as there,
+// the parse skips the page text and the process collects garbage at
+// GOGC=400 under a 192 MiB memory limit). The time covers
 // Run and closing the writer and the state, as a process's run would.
 //
 //	CRAWL_BENCH_URL=http://pgdocs.test:8077/ \
@@ -52,6 +55,14 @@ func BenchmarkSite(b *testing.B) {
 		connectTo = strings.Split(v, ",")
 	}
 	keep := os.Getenv("CRAWL_BENCH_ARCHIVE")
+	// The process settings of crawl crawl (cmd/crawl limitMemory): a soft
+	// memory limit of 192 MiB and GOGC=400, unless the environment says.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(192 << 20))
+	}
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
 	for i := 0; i < b.N; i++ {
 		dir := b.TempDir()
 		if keep != "" {
@@ -85,6 +96,7 @@ func BenchmarkSite(b *testing.B) {
 		cfg.HostParallel = 8
 		cfg.ConnectTo = connectTo
 		cfg.AllowAddresses = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} // the benchmark's server is on loopback
+		cfg.Parse.Config.SkipText = true                                          // no index reads the text, as crawl crawl without a live full-text index
 		c, err := crawler.New(cfg)
 		if err != nil {
 			b.Fatal(err)
