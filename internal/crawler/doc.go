@@ -99,8 +99,9 @@
 // becoming 64 MiB). The shim decodes a body that may hold links itself,
 // capped at Parse.MaxBody, and sets Response.Uncompressed so colly reads those
 // bytes as they are (TestCollyShimBoundsGzipBomb). The parser gets the
-// shim's bytes, not colly's Response.Body, which colly has rewritten into
-// UTF-8 by then; page.Parse decodes charsets itself from the raw bytes. A
+// shim's bytes; colly gets an empty body (nothing of colly's reads it, and
+// it would copy it and rewrite it into UTF-8; page.Parse decodes charsets
+// itself from the raw bytes). A
 // body that cannot hold links (images, media, archives) is aborted after
 // the headers, so colly never reads it; the wire transport has recorded it
 // already. The shim also gives each request its fetch's own context

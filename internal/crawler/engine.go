@@ -1,11 +1,9 @@
 package crawler
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -72,12 +70,13 @@ type collyShim struct {
 }
 
 // RoundTrip gives the request the fetch's own context and URL, then hands
-// colly a body it cannot inflate: for a type that may hold links, the body
-// decoded by wire.ReadDecoded (content coding undone, at most MaxParse bytes),
-// with Uncompressed set so colly's backend reads it as it is (colly v2.3.0
-// gunzips whenever Uncompressed is false and Content-Encoding says gzip,
-// with no cap). Other bodies are left to the headers callback, which aborts
-// them unread: the wire transport has recorded them already.
+// colly a body it cannot inflate: for a type that may hold links, none (the
+// crawler keeps the body decoded by wire.ReadDecoded: content coding
+// undone, at most MaxParse bytes), with Uncompressed set so colly's backend
+// never gunzips (colly v2.3.0 gunzips whenever Uncompressed is false and
+// Content-Encoding says gzip, with no cap). Other bodies are left to the
+// headers callback, which aborts them unread: the wire transport has
+// recorded them already.
 func (s *collyShim) RoundTrip(req *http.Request) (*http.Response, error) {
 	v, ok := s.pending.Load(req.Header.Get(tagHeader))
 	if !ok {
@@ -102,8 +101,11 @@ func (s *collyShim) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		resp.Body.Close()
 		p.f.body = body
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		resp.ContentLength = int64(len(body))
+		// colly gets no body: nothing registered with it reads one (the
+		// crawler parses p.f.body), and it would copy it and convert it
+		// to UTF-8 for nobody.
+		resp.Body = http.NoBody
+		resp.ContentLength = 0
 	}
 	return resp, nil
 }

@@ -111,9 +111,34 @@ func ReadDecoded(resp *http.Response, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	body, err := io.ReadAll(rc)
+	// A body of known length without a coding is read into one buffer of
+	// its size (plus the byte that tells a longer one), not grown from 512
+	// bytes by doubling: most pages are such bodies.
+	size := int64(512)
+	if resp.ContentLength >= 0 && strings.TrimSpace(resp.Header.Get("Content-Encoding")) == "" {
+		size = min(resp.ContentLength, limit) + 1
+	}
+	body, err := readAllSized(rc, size)
 	if err != nil && (errors.Is(err, ErrDecodedTooLarge) || len(body) > 0) {
 		return body, nil
 	}
 	return body, err
+}
+
+// readAllSized is io.ReadAll starting from a buffer of size bytes.
+func readAllSized(r io.Reader, size int64) ([]byte, error) {
+	b := make([]byte, 0, max(size, 512))
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow as append does
+		}
+	}
 }

@@ -317,17 +317,28 @@ func TestReadDecoded(t *testing.T) {
 		limit              int64
 		want               string
 		wantErr            bool
+		length             int64 // Content-Length; 0 here means unknown (-1)
 	}{
-		{"plain", "", text, 1 << 20, text, false},
-		{"gzip", "gzip", gz.String(), 1 << 20, text, false},
-		{"longer than limit is cut without error", "gzip", gz.String(), 100, text[:100], false},
-		{"broken gzip keeps what came before", "gzip", gz.String()[:flushed+2], 1 << 20, text[:1500], false},
-		{"not gzip at all", "gzip", "plain text", 1 << 20, "", true},
-		{"unknown coding", "br", text, 1 << 20, "", true},
+		{"plain", "", text, 1 << 20, text, false, 0},
+		{"gzip", "gzip", gz.String(), 1 << 20, text, false, 0},
+		{"longer than limit is cut without error", "gzip", gz.String(), 100, text[:100], false, 0},
+		{"broken gzip keeps what came before", "gzip", gz.String()[:flushed+2], 1 << 20, text[:1500], false, 0},
+		{"not gzip at all", "gzip", "plain text", 1 << 20, "", true, 0},
+		{"unknown coding", "br", text, 1 << 20, "", true, 0},
+		// Read into a buffer of the length given: exact, cut, or grown
+		// when the length was wrong.
+		{"plain of known length", "", text, 1 << 20, text, false, int64(len(text))},
+		{"plain of known length, cut at limit", "", text, 100, text[:100], false, int64(len(text))},
+		{"plain of exactly the limit", "", text, int64(len(text)), text, false, int64(len(text))},
+		{"plain longer than its length said", "", text, 1 << 20, text, false, 10},
+		{"gzip of known length", "gzip", gz.String(), 1 << 20, text, false, int64(gz.Len())},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			resp := &http.Response{Header: http.Header{"Content-Encoding": {tc.coding}}, Body: io.NopCloser(strings.NewReader(tc.body))}
+			resp := &http.Response{Header: http.Header{"Content-Encoding": {tc.coding}}, Body: io.NopCloser(strings.NewReader(tc.body)), ContentLength: -1}
+			if tc.length > 0 {
+				resp.ContentLength = tc.length
+			}
 			got, err := ReadDecoded(resp, tc.limit)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("error %v, want error %v", err, tc.wantErr)
