@@ -1,11 +1,15 @@
 package index
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -678,5 +682,90 @@ func TestFailedSearchBatchMovesNothing(t *testing.T) {
 	}
 	if !maps.Equal(sw.ckpt, ckpt) {
 		t.Errorf("after a failed checkpoint: %v, want %v as before", sw.ckpt, ckpt)
+	}
+}
+
+// TestHandedParseReadsHeadOnly: with the crawler's parse handed on, the
+// index reads only the HTTP head of an HTML response (warc.Record's
+// PayloadOffset; pageHead, TestPageHead), and all of a text/plain one,
+// whose text it reads itself. Either way the live index answers what a
+// rebuild answers.
+func TestHandedParseReadsHeadOnly(t *testing.T) {
+	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
+	layout := archive.Layout{Root: t.TempDir()}
+	ix, err := Open(layout, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs := [][2]string{
+		{"http://h.test/", htmlPage("harbour news", "ships in the harbour of Nampo")},
+		{"http://h.test/notes.txt", string(httpResp(200, map[string]string{"Content-Type": "text/plain; charset=utf-8"}, []byte("lighthouse keepers' notes")))},
+		{"http://h.test/gone", string(httpResp(301, map[string]string{"Location": "/"}, nil))},
+	}
+	handed := 0
+	writeExchanges(t, layout, ix, t0, pairs, func(uri string, resp []byte) any {
+		r, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(resp)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(r.Body)
+		u, _ := url.Parse(uri)
+		pg, err := page.ParseResponse(body, r.Header, u, page.DefaultLimits())
+		if err != nil {
+			// text/plain: handed a parse all the same (as a page), which
+			// the index must not take for the text it reads itself.
+			pg = &page.Page{Title: "not this", Links: []page.Link{}}
+		}
+		handed++
+		return &page.Parsed{Page: pg, Limits: page.DefaultLimits()}
+	})
+	if handed != len(pairs) {
+		t.Fatalf("handed %d parses", handed)
+	}
+	queries := []string{"harbour", "lighthouse"}
+	for _, q := range queries {
+		hits, err := ix.Search(context.Background(), SearchRequest{Query: q})
+		if err != nil || len(hits) != 1 {
+			t.Errorf("%q: %+v (%v), want one hit", q, hits, err)
+		}
+	}
+	caps, err := ix.Captures(context.Background(), "h.test")
+	if err != nil || len(caps) != 3 {
+		t.Fatalf("captures %+v (%v)", caps, err)
+	}
+	for _, c := range caps {
+		if c.Status == 0 || c.MIME == "" && c.Status == 200 || c.Length == 0 {
+			t.Errorf("capture %+v: status and MIME come from the head, the location from the writer", c)
+		}
+	}
+	live := answers(t, ix, queries...)
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := rebuilt(t, layout, queries...); got != live {
+		t.Errorf("rebuilt differs from live:\n%s\nwant\n%s", got, live)
+	}
+}
+
+func TestPageHead(t *testing.T) {
+	html := htmlPage("t", "body text")
+	plain := string(httpResp(200, map[string]string{"Content-Type": "Text/Plain"}, []byte("text")))
+	headLen := func(resp string) int64 { return int64(strings.Index(resp, "\r\n\r\n") + 4) }
+	rec := func(resp string, off int64) warc.Record {
+		return warc.Record{Block: io.NewSectionReader(strings.NewReader(resp), 0, int64(len(resp))), PayloadOffset: off}
+	}
+	for _, tc := range []struct {
+		name string
+		rec  warc.Record
+		want string // "" for nil: the whole block is read
+	}{
+		{"html", rec(html, headLen(html)), html[:headLen(html)]},
+		{"text/plain needs its body", rec(plain, headLen(plain)), ""},
+		{"offset unknown", rec(html, 0), ""},
+		{"offset past the block", rec(html, int64(len(html))+1), ""},
+	} {
+		if got := pageHead(tc.rec, 1<<20); string(got) != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }

@@ -222,11 +222,7 @@ func decodeCapture(in recordInput, revisit bool, uri string, date time.Time, opt
 		block = block[n-head.Len:]
 	}
 	c.Status = head.Status
-	mediaType, _, err := mime.ParseMediaType(head.ContentType)
-	if err != nil {
-		mediaType, _, _ = strings.Cut(head.ContentType, ";")
-	}
-	c.MIME = strings.ToLower(strings.TrimSpace(mediaType))
+	c.MIME = captureMIME(head.ContentType)
 
 	if c.Status >= 300 && c.Status < 400 {
 		if head.Location != "" {
@@ -298,6 +294,16 @@ func decodeCapture(in recordInput, revisit bool, uri string, date time.Time, opt
 	doc.Text = cutUTF8(strings.Join(strings.Fields(string(text)), " "), opts.Parse.Config.MaxText)
 	e.page = &pageEntry{url: uri, doc: doc}
 	return e, nil
+}
+
+// captureMIME is the media type of a Content-Type, lowercase, without
+// parameters.
+func captureMIME(contentType string) string {
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		mediaType, _, _ = strings.Cut(contentType, ";")
+	}
+	return strings.ToLower(strings.TrimSpace(mediaType))
 }
 
 // finalResponse drops the interim 1xx heads recorded before a response.

@@ -112,3 +112,43 @@ func TestParallelPairs(t *testing.T) {
 	}
 	warciotest.Check(t, files...)
 }
+
+// TestObserverPayloadOffset: the Observer learns where the payload of a
+// response record starts (the length of its heads, interim ones
+// included), and nothing for other records.
+func TestObserverPayloadOffset(t *testing.T) {
+	obs := &offsets{}
+	w := newTestWriter(t, WriterOptions{Observer: obs})
+	head := "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\n"
+	if _, err := w.WriteExchange(Exchange{TargetURI: "http://example.org/", Request: section(getReq), Response: section(head + "hello")}); err != nil {
+		t.Fatal(err)
+	}
+	// The same payload again: a revisit, whose block is the head only.
+	if _, err := w.WriteExchange(Exchange{TargetURI: "http://example.org/again", Request: section(getReq), Response: section(head + "hello")}); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	want := map[string]int64{TypeWarcinfo: 0, TypeRequest: 0, TypeResponse: int64(len(head)), TypeRevisit: 0}
+	if len(obs.got) != 5 {
+		t.Fatalf("observed %v", obs.got)
+	}
+	for _, g := range obs.got {
+		if g.offset != want[g.typ] {
+			t.Errorf("%s record: PayloadOffset %d, want %d", g.typ, g.offset, want[g.typ])
+		}
+	}
+}
+
+type offsets struct {
+	got []struct {
+		typ    string
+		offset int64
+	}
+}
+
+func (o *offsets) Observe(_ Location, r Record) {
+	o.got = append(o.got, struct {
+		typ    string
+		offset int64
+	}{r.Header.Get("WARC-Type"), r.PayloadOffset})
+}

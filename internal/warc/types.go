@@ -40,6 +40,10 @@ type Record struct {
 	// revisit record so the payload is not parsed a second time. It is
 	// nil for records read from a file.
 	Parsed any
+	// PayloadOffset is where the HTTP payload starts in Block (the length
+	// of the heads before it), when the writer knows it: for a response
+	// record it writes. 0 when unknown.
+	PayloadOffset int64
 }
 
 // Exchange is one HTTP fetch as it crossed the wire, ready to be archived as a

@@ -294,10 +294,11 @@ func (t *errTee) Read(p []byte) (int, error) {
 
 // pending is one record ready to be written.
 type pending struct {
-	header Header
-	block  *io.SectionReader
-	parsed any           // handed to the Observer
-	member *bytes.Buffer // the record as a gzip member, made by pack; nil: compress it in writeRecords
+	header        Header
+	block         *io.SectionReader
+	parsed        any           // handed to the Observer
+	payloadOffset int64         // Record.PayloadOffset, for the Observer
+	member        *bytes.Buffer // the record as a gzip member, made by pack; nil: compress it in writeRecords
 }
 
 // WriteExchange archives one HTTP fetch: a request record and a response
@@ -480,7 +481,11 @@ func (x *exchangeRecords) records(w *Writer, infoID string) ([]pending, error) {
 		}
 		respH = append(respH, Field{"Content-Length", itoa(ex.Response.Size())})
 	}
-	return []pending{{header: reqH, block: ex.Request}, {header: respH, block: respBlock, parsed: ex.Parsed}}, nil
+	resp := pending{header: respH, block: respBlock, parsed: ex.Parsed}
+	if !x.revisit && x.respA.httpErr == nil {
+		resp.payloadOffset = x.respA.http.HeadLen
+	}
+	return []pending{{header: reqH, block: ex.Request}, resp}, nil
 }
 
 // WriteResource archives body as a resource record, e.g. a zone transfer
@@ -798,7 +803,7 @@ func (w *Writer) writeRecords(recs []pending) ([]Location, error) {
 	}
 	if w.opts.Observer != nil {
 		for i, r := range recs {
-			w.opts.Observer.Observe(locs[i], Record{Header: r.header, Block: io.NewSectionReader(r.block, 0, r.block.Size()), Parsed: r.parsed})
+			w.opts.Observer.Observe(locs[i], Record{Header: r.header, Block: io.NewSectionReader(r.block, 0, r.block.Size()), Parsed: r.parsed, PayloadOffset: r.payloadOffset})
 		}
 	}
 	return locs, nil
