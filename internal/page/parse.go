@@ -256,13 +256,16 @@ var wantedAttr = map[string]bool{
 
 // wantedAttrPrefixes start every name in wantedAttr: an attribute Parse
 // reads begins with one of them, in any case.
-var wantedAttrPrefixes = []string{"href", "src", "data", "poster", "background", "rel", "type", "http-equiv", "content", "lang", "hidden", "role", "style", "xlink:href", "imagesrcset"}
+var wantedAttrPrefixes = [][]byte{[]byte("href"), []byte("src"), []byte("data"), []byte("poster"), []byte("background"),
+	[]byte("rel"), []byte("type"), []byte("http-equiv"), []byte("content"), []byte("lang"), []byte("hidden"), []byte("role"),
+	[]byte("style"), []byte("xlink:href"), []byte("imagesrcset")}
 
 // mayHaveWantedAttr reports whether raw, a start tag's bytes, may hold an
 // attribute of wantedAttr: x/net/html copies every attribute it returns,
 // and most tags have none Parse reads. It looks where the tokenizer may
 // start an attribute name (after white space, '/' or a quote; a value
 // counts too, which only makes the filter looser) for a wanted prefix.
+// (bytes.EqualFold also folds a few non-ASCII letters: looser still.)
 func mayHaveWantedAttr(raw []byte) bool {
 	for i := 1; i < len(raw); i++ {
 		switch raw[i-1] {
@@ -270,28 +273,14 @@ func mayHaveWantedAttr(raw []byte) bool {
 		default:
 			continue
 		}
-		c := raw[i] | 0x20 // ASCII lowercase for letters; other bytes never match below
+		c := raw[i] | 0x20 // ASCII lowercase for letters
 		for _, p := range wantedAttrPrefixes {
-			if p[0] == c && len(raw)-i >= len(p) && asciiEqualFold(raw[i:i+len(p)], p) {
+			if p[0] == c && len(raw)-i >= len(p) && bytes.EqualFold(raw[i:i+len(p)], p) {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-// asciiEqualFold reports whether b is lower, ASCII letters in any case.
-func asciiEqualFold(b []byte, lower string) bool {
-	for i := range len(lower) {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // tagName returns the lowercase name of the current start or end tag.
