@@ -113,10 +113,12 @@ func ReadDecoded(resp *http.Response, limit int64) ([]byte, error) {
 	defer rc.Close()
 	// A body of known length without a coding is read into one buffer of
 	// its size (plus the byte that tells a longer one), not grown from 512
-	// bytes by doubling: most pages are such bodies.
+	// bytes by doubling: most pages are such bodies. The length is the
+	// server's word, so the buffer starts at 1 MiB at most and grows from
+	// there as the bytes come.
 	size := int64(512)
 	if resp.ContentLength >= 0 && strings.TrimSpace(resp.Header.Get("Content-Encoding")) == "" {
-		size = min(resp.ContentLength, limit) + 1
+		size = min(resp.ContentLength, limit, presizeMax) + 1
 	}
 	body, err := readAllSized(rc, size)
 	if err != nil && (errors.Is(err, ErrDecodedTooLarge) || len(body) > 0) {
@@ -124,6 +126,9 @@ func ReadDecoded(resp *http.Response, limit int64) ([]byte, error) {
 	}
 	return body, err
 }
+
+// presizeMax bounds the buffer ReadDecoded allocates on a Content-Length.
+const presizeMax = 1 << 20
 
 // readAllSized is io.ReadAll starting from a buffer of size bytes.
 func readAllSized(r io.Reader, size int64) ([]byte, error) {

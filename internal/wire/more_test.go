@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -332,6 +333,7 @@ func TestReadDecoded(t *testing.T) {
 		{"plain of exactly the limit", "", text, int64(len(text)), text, false, int64(len(text))},
 		{"plain longer than its length said", "", text, 1 << 20, text, false, 10},
 		{"gzip of known length", "gzip", gz.String(), 1 << 20, text, false, int64(gz.Len())},
+		{"a length far past the bytes sent", "", text, 64 << 20, text, false, 1 << 40},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -347,5 +349,22 @@ func TestReadDecoded(t *testing.T) {
 				t.Errorf("got %d bytes, want %d", len(got), len(tc.want))
 			}
 		})
+	}
+}
+
+// TestReadDecodedPresizeBounded: a Content-Length is the server's word; a
+// body that claims a terabyte and sends a few bytes costs no more than
+// presizeMax of buffer.
+func TestReadDecodedPresizeBounded(t *testing.T) {
+	resp := &http.Response{Header: http.Header{}, Body: io.NopCloser(strings.NewReader("tiny")), ContentLength: 1 << 40}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	got, err := ReadDecoded(resp, 64<<20)
+	runtime.ReadMemStats(&after)
+	if err != nil || string(got) != "tiny" {
+		t.Fatalf("%q, %v", got, err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 2*presizeMax {
+		t.Errorf("allocated %d bytes for a 4-byte body that claimed 1 TiB; want at most %d", n, 2*presizeMax)
 	}
 }
