@@ -831,8 +831,10 @@ func compressRecord(gz *gzip.Writer, hdr *[]byte, buf []byte, r pending) error {
 
 // packLimit is the largest block pack compresses ahead of the lock: the
 // compressed copy is held in memory until the write, once per fetch in
-// flight. A larger block is compressed straight into the file.
-const packLimit = 1 << 20
+// flight, so it is no larger than what the wire keeps of a message in
+// memory before it spools to disk (256 KiB by default). A larger block is
+// compressed straight into the file.
+const packLimit = 256 << 10
 
 // packer is one goroutine's gzip stream and scratch for pack.
 type packer struct {
