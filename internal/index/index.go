@@ -210,20 +210,10 @@ func Open(layout archive.Layout, opts Options) (*Index, error) {
 		return nil, fmt.Errorf("index: %w", err)
 	}
 	opts = opts.withDefaults()
-	lock, err := lockWriter(layout.IndexPath()+".lock", opts.LockTimeout)
+	ix, err := openWriter(layout, opts, opts.LockTimeout, true)
 	if err != nil {
 		return nil, err
 	}
-	if err := dropOtherSchema(layout, opts); err != nil {
-		lock.release()
-		return nil, err
-	}
-	ix, err := openAt(layout.IndexPath(), layout.SearchDir(), layout.WARCDir(), opts, false, true)
-	if err != nil {
-		lock.release()
-		return nil, err
-	}
-	ix.lock = lock
 	n, err := ix.catchUp(context.Background())
 	if n > 0 {
 		opts.Logger.Info("index: caught up with records an interrupted run had not indexed", "records", n)
@@ -232,6 +222,28 @@ func Open(layout archive.Layout, opts Options) (*Index, error) {
 		ix.Close()
 		return nil, fmt.Errorf("index: catch up with the WARC files: %w", err)
 	}
+	return ix, nil
+}
+
+// openWriter opens the archive's index.db for writing, and with withSearch
+// its search index, holding the writer lock (taken within timeout) until
+// Close. An index of another schema is dropped first: the catch-up that
+// follows rebuilds it.
+func openWriter(layout archive.Layout, opts Options, timeout time.Duration, withSearch bool) (*Index, error) {
+	lock, err := lockWriter(layout.IndexPath()+".lock", timeout)
+	if err != nil {
+		return nil, err
+	}
+	if err := dropOtherSchema(layout, opts); err != nil {
+		lock.release()
+		return nil, err
+	}
+	ix, err := openAt(layout.IndexPath(), layout.SearchDir(), layout.WARCDir(), opts, false, withSearch)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	ix.lock = lock
 	return ix, nil
 }
 

@@ -222,20 +222,10 @@ func CatchUp(ctx context.Context, layout archive.Layout, opts Options, search bo
 
 // catchUpDB brings index.db up to date, if no other process writes it.
 func catchUpDB(ctx context.Context, layout archive.Layout, opts Options) error {
-	lock, err := lockWriter(layout.IndexPath()+".lock", 0)
+	ix, err := openWriter(layout, opts, 0, false)
 	if err != nil {
 		return err
 	}
-	if err := dropOtherSchema(layout, opts); err != nil {
-		lock.release()
-		return err
-	}
-	ix, err := openAt(layout.IndexPath(), layout.SearchDir(), layout.WARCDir(), opts, false, false)
-	if err != nil {
-		lock.release()
-		return err
-	}
-	ix.lock = lock
 	_, err = ix.catchUp(ctx)
 	return errors.Join(err, ix.Close())
 }
