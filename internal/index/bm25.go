@@ -1,7 +1,6 @@
 package index
 
 import (
-	"encoding/json"
 	"maps"
 	"unicode"
 	"unicode/utf8"
@@ -63,14 +62,11 @@ func (s *searchStats) bm25() *bsearch.BM25Stats {
 	return st
 }
 
-// storedStats reads the statistics from an open index.
+// storedStats reads the statistics from an open index (none, Docs 0, in an
+// index written without them; nil if they do not decode).
 func storedStats(idx bleve.Index) *searchStats {
-	raw, err := idx.GetInternal(statsKey)
-	if err != nil || raw == nil {
-		return nil
-	}
 	st := &searchStats{}
-	if json.Unmarshal(raw, st) != nil {
+	if getInternal(idx, statsKey, st) != nil {
 		return nil
 	}
 	return st

@@ -478,10 +478,19 @@ func behind(st *store, ck map[string]int64) int64 {
 // storedCheckpoint reads the checkpoint from an open index.
 func storedCheckpoint(idx bleve.Index) map[string]int64 {
 	ck := map[string]int64{}
-	if raw, err := idx.GetInternal(checkpointKey); err == nil && raw != nil {
-		json.Unmarshal(raw, &ck)
-	}
+	getInternal(idx, checkpointKey, &ck)
 	return ck
+}
+
+// getInternal decodes into dst the JSON value kept under key in the
+// index's internal storage (checkpointKey, statsKey); a missing key leaves
+// dst as it is.
+func getInternal(idx bleve.Index, key []byte, dst any) error {
+	raw, err := idx.GetInternal(key)
+	if err != nil || raw == nil {
+		return err
+	}
+	return json.Unmarshal(raw, dst)
 }
 
 // errTakeIndex: the search index could not be opened for writing, for
@@ -519,11 +528,7 @@ func (sw *searchWriter) acquire() error {
 		key []byte
 		dst any
 	}{{checkpointKey, &ck}, {statsKey, st}} {
-		raw, err := idx.GetInternal(v.key)
-		if err == nil && raw != nil {
-			err = json.Unmarshal(raw, v.dst)
-		}
-		if err != nil {
+		if err := getInternal(idx, v.key, v.dst); err != nil {
 			idx.Close()
 			return fmt.Errorf("search index %s: %w", v.key, err)
 		}
