@@ -156,7 +156,7 @@ func (ix *Index) ArchivedSince(ctx context.Context, uri string, since time.Time)
 	if err != nil || u.Hostname() == "" {
 		return nil, "", false, nil
 	}
-	p := append(key([]byte(hostKey(NormalizeHost(u.Hostname()))), []byte(uri)), sep)
+	p := prefix([]byte(hostKey(NormalizeHost(u.Hostname()))), []byte(uri))
 	var loc warc.Location
 	err = ix.store.view(func(tx *bolt.Tx) error {
 		return scan(tx.Bucket(bucketCaptures), p, func(k, v []byte) error {

@@ -348,7 +348,7 @@ func noteKey(hk []byte, n *archive.Note, recordID string) []byte {
 }
 
 func noteCapturePrefix(hk []byte, url string, capture []byte) []byte {
-	return append(key(hk, []byte(url)), append([]byte{sep}, capture...)...)
+	return key(hk, []byte(url), capture)
 }
 
 // recordHash is the 8-byte hash of a record ID that keys use.
