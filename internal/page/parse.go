@@ -3,7 +3,9 @@ package page
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -256,9 +258,23 @@ var wantedAttr = map[string]bool{
 
 // wantedAttrPrefixes start every name in wantedAttr: an attribute Parse
 // reads begins with one of them, in any case.
-var wantedAttrPrefixes = [][]byte{[]byte("href"), []byte("src"), []byte("data"), []byte("poster"), []byte("background"),
-	[]byte("rel"), []byte("type"), []byte("http-equiv"), []byte("content"), []byte("lang"), []byte("hidden"), []byte("role"),
-	[]byte("style"), []byte("xlink:href"), []byte("imagesrcset")}
+var wantedAttrPrefixes = namePrefixes(wantedAttr)
+
+// namePrefixes returns the names that no other name starts with
+// (srcset and data-src go under src and data).
+func namePrefixes(names map[string]bool) [][]byte {
+	var out [][]byte
+	// In sorted order a name follows every name it starts with, and all
+	// the names in between start with that one too: the last kept is
+	// the only one to compare with.
+	for _, n := range slices.Sorted(maps.Keys(names)) {
+		if len(out) > 0 && bytes.HasPrefix([]byte(n), out[len(out)-1]) {
+			continue
+		}
+		out = append(out, []byte(n))
+	}
+	return out
+}
 
 // mayHaveWantedAttr reports whether raw, a start tag's bytes, may hold an
 // attribute of wantedAttr: x/net/html copies every attribute it returns,
