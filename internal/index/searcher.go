@@ -77,10 +77,6 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) (SearchResult,
 	return r.SearchPage(ctx, req)
 }
 
-// CatchUp brings the search index up to date now (the background work
-// does it within searcherEvery anyway).
-func (s *Searcher) CatchUp(ctx context.Context) error { return s.ix.search.sync(ctx, nil) }
-
 // Close stops the background work and lets go of the search index.
 func (s *Searcher) Close() error {
 	s.stop()
