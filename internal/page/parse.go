@@ -624,7 +624,7 @@ func (t *textBuf) write(p []byte) {
 			j += n
 		}
 		if j > i {
-			t.putRun(p[i:j])
+			t.put(p[i:j])
 			i = j
 			continue
 		}
@@ -636,7 +636,7 @@ func (t *textBuf) write(p []byte) {
 		r, n := utf8.DecodeRune(p[i:])
 		i += n
 		if r == utf8.RuneError && n == 1 {
-			t.put("\uFFFD", 3)
+			t.put(replacementChar)
 			continue
 		}
 		t.space() // a Unicode space (the run above stopped at it)
@@ -647,20 +647,32 @@ func (t *textBuf) write(p []byte) {
 // white space, vertical tab, and NUL.
 var asciiSpace = [utf8.RuneSelf]bool{' ': true, '\t': true, '\n': true, '\r': true, '\f': true, '\v': true, 0: true}
 
-// putRun adds run, valid UTF-8 without white space, whole when it fits
-// under max and otherwise rune by rune up to max.
-func (t *textBuf) putRun(run []byte) {
+// put adds run, valid UTF-8 without white space, after the pending space:
+// whole when it fits under max, and otherwise the runes of it that fit,
+// and then the buffer is full.
+func (t *textBuf) put(run []byte) {
 	need := len(run)
 	if t.pendingSpace {
 		need++
 	}
 	if t.max > 0 && t.b.Len()+need > t.max {
-		for len(run) > 0 && !t.full {
-			_, n := utf8.DecodeRune(run)
-			t.put(string(run[:n]), n)
-			run = run[n:]
+		t.full = true
+		room := t.max - t.b.Len()
+		if t.pendingSpace {
+			room--
 		}
-		return
+		n := 0
+		for n < len(run) {
+			_, size := utf8.DecodeRune(run[n:])
+			if n+size > room {
+				break
+			}
+			n += size
+		}
+		if n == 0 {
+			return
+		}
+		run = run[:n]
 	}
 	if t.pendingSpace {
 		t.b.WriteByte(' ')
@@ -669,20 +681,7 @@ func (t *textBuf) putRun(run []byte) {
 	t.b.Write(run)
 }
 
-func (t *textBuf) put(s string, n int) {
-	need := n
-	if t.pendingSpace {
-		need++
-	}
-	if t.max > 0 && t.b.Len()+need > t.max {
-		t.full = true
-		return
-	}
-	if t.pendingSpace {
-		t.b.WriteByte(' ')
-		t.pendingSpace = false
-	}
-	t.b.WriteString(s)
-}
+// replacementChar is what an invalid UTF-8 byte becomes.
+var replacementChar = []byte("\uFFFD")
 
 func (t *textBuf) String() string { return t.b.String() }
