@@ -106,7 +106,7 @@ func splitDocID(id string) (uri, when string) {
 // It depends on the name alone, not on what discovery said: a document is
 // the same whenever and however it is indexed.
 func domainsOf(host string) []string {
-	if isIPv4(host) || strings.ContainsAny(host, ":[]") {
+	if isAddress(host) {
 		return []string{host}
 	}
 	var out []string

@@ -181,7 +181,7 @@ func ensureSchema(tx *bolt.Tx) error {
 // subdomains sit together. www is kept: www.x and x are different hosts. IP
 // addresses are kept as they are.
 func hostKey(host string) string {
-	if strings.ContainsAny(host, ":[]") || isIPv4(host) {
+	if isAddress(host) {
 		return host
 	}
 	labels := strings.Split(host, ".")
@@ -190,6 +190,10 @@ func hostKey(host string) string {
 	}
 	return strings.Join(labels, ",")
 }
+
+// isAddress reports whether host is an IP address (IPv6 with its colons or
+// brackets), not a name: its dots do not separate domains.
+func isAddress(host string) bool { return strings.ContainsAny(host, ":[]") || isIPv4(host) }
 
 func isIPv4(s string) bool {
 	if s == "" {
