@@ -537,6 +537,14 @@ func (sw *searchWriter) acquire() error {
 	return nil
 }
 
+// closeIndex closes the open index and drops what is valid only while it
+// is open. The caller holds mu.
+func (sw *searchWriter) closeIndex() error {
+	err := sw.idx.Close()
+	sw.idx, sw.ckpt, sw.stats = nil, nil, nil
+	return err
+}
+
 // release closes the index; with leaseOnly, only once it has been held for
 // writerLease, then pausing writerGap so that waiting readers get in. It
 // reports whether the index is closed now. A private index is held to the end.
@@ -550,8 +558,7 @@ func (sw *searchWriter) release(leaseOnly bool) bool {
 		sw.mu.Unlock()
 		return false
 	}
-	err := sw.idx.Close()
-	sw.idx, sw.ckpt, sw.stats = nil, nil, nil
+	err := sw.closeIndex()
 	sw.mu.Unlock()
 	if err != nil {
 		sw.ix.opts.Logger.Warn("search index: close", "err", err)
@@ -583,10 +590,9 @@ func (sw *searchWriter) withIndex(fn func(bleve.Index) error) error {
 		sw.mu.Lock()
 		sw.users--
 		if sw.stopped && sw.users == 0 && sw.idx != nil {
-			if err := sw.idx.Close(); err != nil {
+			if err := sw.closeIndex(); err != nil {
 				sw.ix.opts.Logger.Warn("search index: close", "err", err)
 			}
-			sw.idx, sw.ckpt, sw.stats = nil, nil, nil
 		}
 		sw.mu.Unlock()
 		if !sw.private {
