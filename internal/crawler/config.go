@@ -31,7 +31,8 @@ type Config struct {
 	// Ignored when State is set.
 	StateDir string
 	// State, when set, is used instead of opening StateDir; the caller opened
-	// it first to hand State.Payloads() to the WARC writer, and closes it.
+	// it first (to move an older crawl's payload digests to the WARC
+	// writer's store, State.MovePayloads), and closes it.
 	State *State
 	// Writer receives every capture and metadata record (a *warc.Writer).
 	Writer Recorder
