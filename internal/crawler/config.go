@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"crawl/internal/archive"
 	"crawl/internal/page"
 	"crawl/internal/warc"
 )
@@ -18,10 +19,11 @@ import (
 const Version = "0.1.0"
 
 // Recorder is where captures go: *warc.Writer implements it. WriteExchange
-// must be safe for concurrent use.
+// must be safe for concurrent use. Its metadata records (fetch errors,
+// notes, host outcomes) are written with package archive's helpers.
 type Recorder interface {
 	WriteExchange(ex warc.Exchange) (warc.ExchangeResult, error)
-	WriteMetadata(uri string, date time.Time, contentType string, body []byte) (warc.Location, error)
+	archive.MetadataWriter
 }
 
 // Config holds every knob of a crawl. DefaultConfig gives each limit its
