@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"crawl/internal/archive"
 	"crawl/internal/page"
 	"crawl/internal/warc"
 )
@@ -18,10 +19,11 @@ import (
 const Version = "0.1.0"
 
 // Recorder is where captures go: *warc.Writer implements it. WriteExchange
-// must be safe for concurrent use.
+// must be safe for concurrent use. Its metadata records (fetch errors,
+// notes, host outcomes) are written with package archive's helpers.
 type Recorder interface {
 	WriteExchange(ex warc.Exchange) (warc.ExchangeResult, error)
-	WriteMetadata(uri string, date time.Time, contentType string, body []byte) (warc.Location, error)
+	archive.MetadataWriter
 }
 
 // Config holds every knob of a crawl. DefaultConfig gives each limit its
@@ -31,7 +33,8 @@ type Config struct {
 	// Ignored when State is set.
 	StateDir string
 	// State, when set, is used instead of opening StateDir; the caller opened
-	// it first to hand State.Payloads() to the WARC writer, and closes it.
+	// it first (to move an older crawl's payload digests to the WARC
+	// writer's store, State.MovePayloads), and closes it.
 	State *State
 	// Writer receives every capture and metadata record (a *warc.Writer).
 	Writer Recorder

@@ -65,14 +65,14 @@ func newCollector(client *http.Client, maxParse int64) *colly.Collector {
 type collyShim struct {
 	next     http.RoundTripper
 	pending  *sync.Map // tag -> *pending
-	maxParse int64
+	maxParse int64     // Config.Parse.MaxBody
 	log      *slog.Logger
 }
 
 // RoundTrip gives the request the fetch's own context and URL, then hands
 // colly a body it cannot inflate: for a type that may hold links, none (the
 // crawler keeps the body decoded by wire.ReadDecoded: content coding
-// undone, at most MaxParse bytes), with Uncompressed set so colly's backend
+// undone, at most Config.Parse.MaxBody bytes), with Uncompressed set so colly's backend
 // never gunzips (colly v2.3.0 gunzips whenever Uncompressed is false and
 // Content-Encoding says gzip, with no cap). Other bodies are left to the
 // headers callback, which aborts them unread: the wire transport has

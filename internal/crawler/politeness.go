@@ -50,10 +50,14 @@ type gate struct {
 }
 
 // ticket is a place in a host's line; addr, when not "", names the
-// address line the request joins once the host's turn has come.
+// address line the request joins once the host's turn has come. A gate,
+// once made, stays in its map for the life of the politeness, so a ticket
+// keeps a pointer to its own.
 type ticket struct {
-	host, addr string
-	inAddr     *ticket // the place in the address's line, once taken
+	g      *gate
+	line   string // "host NAME" or "addr ADDR", for started
+	addr   string
+	inAddr *ticket // the place in the address's line, once taken
 }
 
 func newPoliteness(parallel, addrParallel int, delay time.Duration) *politeness {
@@ -94,7 +98,7 @@ func (p *politeness) take(host, addr string, front bool) *ticket {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	g := p.gate(host)
-	t := &ticket{host: host, addr: addr}
+	t := &ticket{g: g, line: "host " + host, addr: addr}
 	if front {
 		g.queue = append([]*ticket{t}, g.queue...)
 	} else {
@@ -110,13 +114,14 @@ func (p *politeness) drop(t *ticket) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.dropLocked(p.gate(t.host), t)
+	p.dropLocked(t)
 	if t.inAddr != nil {
-		p.dropLocked(p.addrGate(t.addr), t.inAddr)
+		p.dropLocked(t.inAddr)
 	}
 }
 
-func (p *politeness) dropLocked(g *gate, t *ticket) {
+func (p *politeness) dropLocked(t *ticket) {
+	g := t.g
 	if i := slices.Index(g.queue, t); i >= 0 {
 		g.queue = slices.Delete(g.queue, i, i+1)
 		g.broadcast()
@@ -128,7 +133,7 @@ func (p *politeness) dropLocked(g *gate, t *ticket) {
 // has ended. On error the ticket is dropped (and a host turn already
 // taken is given back).
 func (p *politeness) wait(ctx context.Context, t *ticket) error {
-	if err := p.waitGate(ctx, t, "host "+t.host, func() *gate { return p.gate(t.host) }); err != nil {
+	if err := p.waitGate(ctx, t); err != nil {
 		return err
 	}
 	if t.addr == "" {
@@ -136,31 +141,31 @@ func (p *politeness) wait(ctx context.Context, t *ticket) error {
 	}
 	p.mu.Lock()
 	g := p.addrGate(t.addr)
-	t.inAddr = &ticket{host: t.host, addr: t.addr}
+	t.inAddr = &ticket{g: g, line: "addr " + t.addr}
 	g.queue = append(g.queue, t.inAddr)
 	p.mu.Unlock()
-	if err := p.waitGate(ctx, t.inAddr, "addr "+t.addr, func() *gate { return p.addrGate(t.addr) }); err != nil {
+	if err := p.waitGate(ctx, t.inAddr); err != nil {
 		p.mu.Lock()
-		p.releaseLocked(p.gate(t.host), 0)
+		p.releaseLocked(t.g, 0)
 		p.mu.Unlock()
 		return err
 	}
 	// The request starts now: the host's next start counts from here,
 	// not from when its host turn came.
 	p.mu.Lock()
-	if g := p.gate(t.host); time.Now().Add(g.delay).After(g.next) {
+	if g := t.g; time.Now().Add(g.delay).After(g.next) {
 		g.next = time.Now().Add(g.delay)
 	}
 	p.mu.Unlock()
 	return nil
 }
 
-// waitGate waits for t to be at the head of gate()'s line with a free
+// waitGate waits for t to be at the head of its gate's line with a free
 // slot and the delay passed, and takes the slot.
-func (p *politeness) waitGate(ctx context.Context, t *ticket, line string, gate func() *gate) error {
+func (p *politeness) waitGate(ctx context.Context, t *ticket) error {
+	g := t.g
 	for {
 		p.mu.Lock()
-		g := gate()
 		now := time.Now()
 		head := len(g.queue) > 0 && g.queue[0] == t
 		if head && g.inflight < g.parallel && !now.Before(g.next) {
@@ -169,7 +174,7 @@ func (p *politeness) waitGate(ctx context.Context, t *ticket, line string, gate 
 			g.next = now.Add(g.delay)
 			g.broadcast()
 			if p.started != nil {
-				p.started(line, now, g.inflight)
+				p.started(t.line, now, g.inflight)
 			}
 			p.mu.Unlock()
 			return nil
@@ -192,7 +197,7 @@ func (p *politeness) waitGate(ctx context.Context, t *ticket, line string, gate 
 		}
 		if err := ctx.Err(); err != nil {
 			p.mu.Lock()
-			p.dropLocked(gate(), t)
+			p.dropLocked(t)
 			p.mu.Unlock()
 			return err
 		}
@@ -212,9 +217,9 @@ func (p *politeness) acquire(ctx context.Context, host, addr string) (*ticket, e
 func (p *politeness) release(t *ticket, backoff time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.releaseLocked(p.gate(t.host), backoff)
+	p.releaseLocked(t.g, backoff)
 	if t.inAddr != nil {
-		p.releaseLocked(p.addrGate(t.addr), 0)
+		p.releaseLocked(t.inAddr.g, 0)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"crawl/internal/archive"
+	"crawl/internal/httpmsg"
 	"crawl/internal/page"
 	"crawl/internal/wire"
 )
@@ -313,11 +314,7 @@ func (c *Crawler) fromArchive(ctx context.Context, sc *siteCrawl, e *entry, u *u
 	f := &fetched{size: int64(len(block)), recordID: id}
 	// Interim 1xx heads recorded before the response are skipped, as
 	// the transport does.
-	br := bufio.NewReader(bytes.NewReader(block))
-	resp, err := http.ReadResponse(br, nil)
-	for err == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != 101 {
-		resp, err = http.ReadResponse(br, nil)
-	}
+	resp, err := httpmsg.ReadResponse(bufio.NewReader(bytes.NewReader(block)), nil)
 	if err != nil {
 		return false, nil // not a readable response: fetch it
 	}

@@ -51,9 +51,11 @@ const (
 )
 
 // Interim tells whether h is an interim head that another follows.
-func (h *Head) Interim() bool {
-	return h.Status >= 100 && h.Status < 200 && h.Status != 101
-}
+func (h *Head) Interim() bool { return interim(h.Status) }
+
+// interim tells whether a status is that of an interim head: a 1xx other
+// than 101 Switching Protocols, which is final.
+func interim(status int) bool { return status >= 100 && status < 200 && status != 101 }
 
 // ReadHead reads the final head of a response from br, skipping interim 1xx
 // heads. n is the number of bytes read, every head included, through the

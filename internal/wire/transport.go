@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"crawl/internal/httpmsg"
 )
 
 // Errors callers branch on. They wrap the underlying net/http error.
@@ -358,16 +360,7 @@ func (t *Transport) connect(rec *recorder, addr string) (net.Conn, string, error
 // 1xx responses as net/http does.
 func readResponse(r io.Reader, size int64, req *http.Request) (*http.Response, error) {
 	br := bufio.NewReaderSize(r, int(min(size+1, 64<<10))) // each fill is one read of the spool file
-	for {
-		resp, err := http.ReadResponse(br, req)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != 101 {
-			continue
-		}
-		return resp, nil
-	}
+	return httpmsg.ReadResponse(br, req)
 }
 
 // spoolBody serves the caller from the spool. A truncated body ends with EOF
