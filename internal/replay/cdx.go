@@ -339,13 +339,6 @@ func unSURTHost(h string) string {
 	return strings.Join(labels, ".")
 }
 
-func absDur(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
-}
-
 // rowHeap keeps the best rows: its top is the worst of them.
 type rowHeap struct {
 	rows []*CDXRow

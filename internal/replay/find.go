@@ -92,10 +92,7 @@ func Nearest(caps []index.CaptureRow, t time.Time) int {
 	best := -1
 	var bestDist time.Duration
 	for i, c := range caps {
-		d := c.Time.Sub(t)
-		if d < 0 {
-			d = -d
-		}
+		d := absDur(c.Time.Sub(t))
 		if best < 0 || d < bestDist {
 			best, bestDist = i, d
 		}
@@ -110,13 +107,7 @@ func ByDistance(caps []index.CaptureRow, t time.Time) []int {
 	for i := range order {
 		order[i] = i
 	}
-	dist := func(i int) time.Duration {
-		d := caps[i].Time.Sub(t)
-		if d < 0 {
-			return -d
-		}
-		return d
-	}
+	dist := func(i int) time.Duration { return absDur(caps[i].Time.Sub(t)) }
 	slices.SortStableFunc(order, func(i, j int) int {
 		if c := dist(i) - dist(j); c != 0 {
 			if c < 0 {
@@ -127,6 +118,14 @@ func ByDistance(caps []index.CaptureRow, t time.Time) []int {
 		return i - j
 	})
 	return order
+}
+
+// absDur is how far apart two moments are, whichever comes first.
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
 }
 
 // reWWW is the prefix SURT drops from a host.
