@@ -312,11 +312,7 @@ func (s *Server) captureList(w http.ResponseWriter, r *http.Request, t replay.Ta
 
 // notArchived answers a URL the archive has no capture of.
 func (s *Server) notArchived(w http.ResponseWriter, r *http.Request, u string) {
-	host := ""
-	if pu, err := url.Parse(u); err == nil {
-		host = index.NormalizeHost(pu.Hostname())
-	}
-	s.render(w, r, http.StatusNotFound, "notarchived", "Not in the archive", struct{ URL, Host string }{u, host})
+	s.render(w, r, http.StatusNotFound, "notarchived", "Not in the archive", struct{ URL, Host string }{u, hostOf(u)})
 }
 
 // redirect answers with a redirect to loc as given: http.Redirect would
