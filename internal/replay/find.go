@@ -58,18 +58,24 @@ func (a *Archive) scanKey(ctx context.Context, rawURL string, fn func(index.Capt
 		return nil
 	}
 	for _, h := range sameSiteHosts(index.NormalizeHost(u.Hostname())) {
-		err := a.Index.ScanCaptures(ctx, h, false, func(c index.CaptureRow) error {
-			k, err := warc.SURT(c.URL)
-			if err != nil {
-				return nil
-			}
-			return fn(c, k)
-		})
-		if err != nil {
+		if err := a.scanSURT(ctx, h, false, fn); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// scanSURT scans the captures of host (with subdomains, of the hosts below
+// it too) and calls fn with each and its SURT key; a capture whose URL has
+// no key is passed over.
+func (a *Archive) scanSURT(ctx context.Context, host string, subdomains bool, fn func(index.CaptureRow, string) error) error {
+	return a.Index.ScanCaptures(ctx, host, subdomains, func(c index.CaptureRow) error {
+		k, err := warc.SURT(c.URL)
+		if err != nil {
+			return nil
+		}
+		return fn(c, k)
+	})
 }
 
 // sameSiteHosts are the hosts whose URLs SURT may key like host's: SURT
