@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -233,7 +232,7 @@ func nothingCrawled(sum *crawler.Summary, sites []crawler.Site, cfg *crawler.Con
 	var unknown []string
 	for _, s := range sites {
 		for _, h := range s.Hosts {
-			if len(h.Addrs) == 0 && !reachable(h.Name, cfg) {
+			if len(h.Addrs) == 0 && !cfg.Reaches(h.Name) {
 				unknown = append(unknown, h.Name)
 			}
 		}
@@ -256,25 +255,6 @@ func nothingCrawled(sum *crawler.Summary, sites []crawler.Site, cfg *crawler.Con
 	}
 	return fmt.Errorf("nothing crawled: no address known for %s: run 'crawl discover ZONE' for the zone it is in, "+
 		"or pass --connect-to HOST:PORT=ADDR:PORT (e.g. --connect-to %s:80=ADDR:80)", strings.Join(unknown, ", "), unknown[0])
-}
-
-// reachable reports whether the crawler has a way to a host that discovery
-// gave no address: a --connect-to override, or a --scope domain (whose
-// hosts the system resolver finds).
-func reachable(host string, cfg *crawler.Config) bool {
-	for _, ct := range cfg.ConnectTo {
-		from, _, _ := strings.Cut(ct, "=")
-		if h, _, err := net.SplitHostPort(from); err == nil && strings.EqualFold(strings.TrimSuffix(h, "."), host) {
-			return true
-		}
-	}
-	for _, d := range cfg.Scope {
-		d = strings.TrimSuffix(strings.ToLower(d), ".")
-		if host == d || strings.HasSuffix(host, "."+d) {
-			return true
-		}
-	}
-	return false
 }
 
 func robotsPolicy(c *crawler.Config) string {

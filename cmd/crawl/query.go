@@ -14,14 +14,22 @@ import (
 	"crawl/internal/warc"
 )
 
-// openReader opens the archive's index for queries. When no crawl is
-// writing the archive, it first brings the index up to date with the WARC
-// files (a crawl killed before its index committed, or one that left the
-// search index behind: with search, that part too), so a query always
-// answers what 'crawl reindex' would. While a crawl runs, its own writer
-// keeps the index up, and queries read what it has committed.
+// openReader opens the archive's index for queries, caught up first
+// (catchUp).
 func openReader(ctx context.Context, e *env, search bool) (*index.Reader, error) {
-	layout := archive.Layout{Root: e.archive}
+	if err := catchUp(ctx, e, search); err != nil {
+		return nil, err
+	}
+	return index.OpenReader(archive.Layout{Root: e.archive})
+}
+
+// catchUp brings the archive's index up to date with the WARC files when
+// no crawl is writing the archive (a crawl killed before its index
+// committed, or one that left the search index behind: with search, that
+// part too), so a query always answers what 'crawl reindex' would. While a
+// crawl runs, its own writer keeps the index up, and queries read what it
+// has committed. Only ctx's end is an error.
+func catchUp(ctx context.Context, e *env, search bool) error {
 	announced := false
 	progress := func(done, total int64) {
 		if total > 0 && !announced && !e.json {
@@ -29,16 +37,16 @@ func openReader(ctx context.Context, e *env, search bool) (*index.Reader, error)
 			fmt.Fprintf(e.stderr, "crawl: indexing %s of records the search index has not seen yet\n", bytesize.Format(total))
 		}
 	}
-	err := index.CatchUp(ctx, layout, index.Options{Logger: e.log}, search, progress)
+	err := index.CatchUp(ctx, archive.Layout{Root: e.archive}, index.Options{Logger: e.log}, search, progress)
 	switch {
 	case err == nil, errors.Is(err, index.ErrLocked):
 	case ctx.Err() != nil:
-		return nil, ctx.Err()
+		return ctx.Err()
 	default:
 		// A read-only archive, say: answer from the index as it is.
 		e.log.Warn("could not bring the index up to date with the WARC files", "err", err)
 	}
-	return index.OpenReader(layout)
+	return nil
 }
 
 // hostQuery builds a read-only command that takes one HOST; flags, when

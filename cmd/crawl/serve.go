@@ -24,14 +24,12 @@ archive. Stop it with Ctrl-C.`,
 			if err := e.parseNone(args); err != nil {
 				return err
 			}
-			// index.db first, as every query command does (after a kill -9,
-			// or an index of another version); the search index follows in
-			// the background while it serves.
-			r, err := openReader(ctx, e, false)
-			if err != nil {
+			// index.db caught up first, as every query command does (after
+			// a kill -9, or an index of another version); the search index
+			// follows in the background while it serves.
+			if err := catchUp(ctx, e, false); err != nil {
 				return err
 			}
-			r.Close()
 			srv, err := serve.New(serve.Config{Layout: archive.Layout{Root: e.archive}, Logger: e.log})
 			if err != nil {
 				return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -187,6 +188,27 @@ func (cfg *Config) userAgent() string {
 		return "crawl/" + Version + " (+" + cfg.Contact + ")"
 	}
 	return "crawl/" + Version
+}
+
+// Reaches reports whether the crawler has a way to a host that discovery
+// gave no address: a ConnectTo override, or a Scope domain (whose hosts
+// the system resolver finds).
+func (cfg *Config) Reaches(host string) bool {
+	host = hostName(host)
+	for _, ct := range cfg.ConnectTo {
+		from, _, err := parseConnectTo(ct)
+		if err != nil {
+			continue
+		}
+		if h, _, err := net.SplitHostPort(from); err == nil && hostName(h) == host {
+			return true
+		}
+	}
+	var domains []string
+	for _, d := range cfg.Scope {
+		domains = append(domains, hostName(d))
+	}
+	return inDomains(host, domains)
 }
 
 // parseConnectTo splits "HOST:PORT=ADDR:PORT".

@@ -69,6 +69,29 @@ func TestScope(t *testing.T) {
 	}
 }
 
+func TestConfigReaches(t *testing.T) {
+	cfg := &Config{
+		ConnectTo: []string{"Pinned.Test.:80=127.0.0.1:8080", "broken"},
+		Scope:     []string{"Wide.Example."},
+	}
+	cases := []struct {
+		host string
+		want bool
+	}{
+		{"pinned.test", true},       // a --connect-to override, case and dot aside
+		{"other.test", false},       // no override, no scope
+		{"wide.example", true},      // a Scope domain
+		{"deep.wide.example", true}, // and its subdomains
+		{"notwide.example", false},  // but not a name that merely ends alike
+		{"broken", false},           // a malformed override names nothing
+	}
+	for _, tc := range cases {
+		if got := cfg.Reaches(tc.host); got != tc.want {
+			t.Errorf("Reaches(%s) = %v, want %v", tc.host, got, tc.want)
+		}
+	}
+}
+
 func TestRetryAfter(t *testing.T) {
 	c := &Crawler{cfg: DefaultConfig()}
 	c.cfg.Delay = time.Second

@@ -85,10 +85,7 @@ func (r *run) drop(reason string, n int) {
 	if n <= 0 {
 		return
 	}
-	r.report(func(s *Summary) {
-		s.Dropped += n
-		s.Drops[reason] += n
-	})
+	r.report(func(s *Summary) { s.Drops[reason] += n })
 }
 
 func (r *run) emit(h Host) {
@@ -108,6 +105,9 @@ func (r *run) summary() Summary {
 	s := r.sum
 	s.Roles = maps.Clone(r.sum.Roles)
 	s.Drops = maps.Clone(r.sum.Drops)
+	for _, n := range s.Drops { // Dropped is their sum, made here only
+		s.Dropped += n
+	}
 	return s
 }
 
@@ -411,7 +411,6 @@ func (r *run) zone(ctx context.Context, j job) {
 		r.report(func(s *Summary) {
 			s.Transferred++
 			for reason, n := range res.drops {
-				s.Dropped += n
 				s.Drops[reason] += n
 			}
 			if r.cfg.OnTransfer != nil {
@@ -466,7 +465,6 @@ func (r *run) zoneHosts(z *zoneData, j job, nsNames []string, depth int, offline
 		r.report(func(s *Summary) {
 			z.eachPTR(func(a netip.Addr, target string) {
 				if !r.ptr.add(target, a, zone) {
-					s.Dropped++
 					s.Drops[DropOutOfScope]++
 				}
 			})

@@ -284,7 +284,10 @@ func (a *Archive) CDX(ctx context.Context, q CDXQuery) ([]CDXRow, error) {
 		}
 		return x.line > y.line
 	}}
-	keep := func(c index.CaptureRow, k string) error {
+	scan := func(c index.CaptureRow, k string) error {
+		if !match(k) {
+			return nil
+		}
 		r := newCDXRow(c, k)
 		if r.Timestamp < from || r.Timestamp > to {
 			return nil
@@ -302,20 +305,8 @@ func (a *Archive) CDX(ctx context.Context, q CDXQuery) ([]CDXRow, error) {
 		}
 		return nil
 	}
-	scan := func(c index.CaptureRow, k string) error {
-		if !match(k) {
-			return nil
-		}
-		return keep(c, k)
-	}
 	if q.MatchType == "domain" {
-		err = a.Index.ScanCaptures(ctx, unSURTHost(hostPart), true, func(c index.CaptureRow) error {
-			k, err := warc.SURT(c.URL)
-			if err != nil {
-				return nil
-			}
-			return scan(c, k)
-		})
+		err = a.scanSURT(ctx, unSURTHost(hostPart), true, scan)
 	} else {
 		err = a.scanKey(ctx, raw, scan)
 	}
@@ -337,13 +328,6 @@ func unSURTHost(h string) string {
 		labels[i], labels[j] = labels[j], labels[i]
 	}
 	return strings.Join(labels, ".")
-}
-
-func absDur(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
 }
 
 // rowHeap keeps the best rows: its top is the worst of them.

@@ -58,18 +58,24 @@ func (a *Archive) scanKey(ctx context.Context, rawURL string, fn func(index.Capt
 		return nil
 	}
 	for _, h := range sameSiteHosts(index.NormalizeHost(u.Hostname())) {
-		err := a.Index.ScanCaptures(ctx, h, false, func(c index.CaptureRow) error {
-			k, err := warc.SURT(c.URL)
-			if err != nil {
-				return nil
-			}
-			return fn(c, k)
-		})
-		if err != nil {
+		if err := a.scanSURT(ctx, h, false, fn); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// scanSURT scans the captures of host (with subdomains, of the hosts below
+// it too) and calls fn with each and its SURT key; a capture whose URL has
+// no key is passed over.
+func (a *Archive) scanSURT(ctx context.Context, host string, subdomains bool, fn func(index.CaptureRow, string) error) error {
+	return a.Index.ScanCaptures(ctx, host, subdomains, func(c index.CaptureRow) error {
+		k, err := warc.SURT(c.URL)
+		if err != nil {
+			return nil
+		}
+		return fn(c, k)
+	})
 }
 
 // sameSiteHosts are the hosts whose URLs SURT may key like host's: SURT
@@ -92,10 +98,7 @@ func Nearest(caps []index.CaptureRow, t time.Time) int {
 	best := -1
 	var bestDist time.Duration
 	for i, c := range caps {
-		d := c.Time.Sub(t)
-		if d < 0 {
-			d = -d
-		}
+		d := absDur(c.Time.Sub(t))
 		if best < 0 || d < bestDist {
 			best, bestDist = i, d
 		}
@@ -110,13 +113,7 @@ func ByDistance(caps []index.CaptureRow, t time.Time) []int {
 	for i := range order {
 		order[i] = i
 	}
-	dist := func(i int) time.Duration {
-		d := caps[i].Time.Sub(t)
-		if d < 0 {
-			return -d
-		}
-		return d
-	}
+	dist := func(i int) time.Duration { return absDur(caps[i].Time.Sub(t)) }
 	slices.SortStableFunc(order, func(i, j int) int {
 		if c := dist(i) - dist(j); c != 0 {
 			if c < 0 {
@@ -127,6 +124,14 @@ func ByDistance(caps []index.CaptureRow, t time.Time) []int {
 		return i - j
 	})
 	return order
+}
+
+// absDur is how far apart two moments are, whichever comes first.
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
 }
 
 // reWWW is the prefix SURT drops from a host.

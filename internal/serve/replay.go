@@ -235,7 +235,7 @@ func banner(caps []index.CaptureRow, c index.CaptureRow) []byte {
 		`max-width:calc(100% - 16px);box-sizing:border-box;padding:3px 10px;border-radius:4px;background:#1c2026;color:#eee;opacity:.92;` +
 		`font:12px/1.6 system-ui,sans-serif;white-space:nowrap;overflow:hidden;text-overflow:ellipsis">`)
 	b.WriteString(link("/", "<b>crawl</b>"))
-	b.WriteString(" &#183; captured " + c.Time.UTC().Format("2006-01-02 15:04:05") + " UTC")
+	b.WriteString(" &#183; captured " + showTime(c.Time) + " UTC")
 	if c.Truncated != "" {
 		b.WriteString(" (truncated: " + esc(c.Truncated) + ")")
 	}
@@ -312,11 +312,7 @@ func (s *Server) captureList(w http.ResponseWriter, r *http.Request, t replay.Ta
 
 // notArchived answers a URL the archive has no capture of.
 func (s *Server) notArchived(w http.ResponseWriter, r *http.Request, u string) {
-	host := ""
-	if pu, err := url.Parse(u); err == nil {
-		host = index.NormalizeHost(pu.Hostname())
-	}
-	s.render(w, r, http.StatusNotFound, "notarchived", "Not in the archive", struct{ URL, Host string }{u, host})
+	s.render(w, r, http.StatusNotFound, "notarchived", "Not in the archive", struct{ URL, Host string }{u, hostOf(u)})
 }
 
 // redirect answers with a redirect to loc as given: http.Redirect would

@@ -31,7 +31,7 @@ var searchSizes = []int{20, 10, 50, 100}
 func parseTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
 		"bytes":   bytesize.Format,
-		"time":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
+		"time":    showTime,
 		"ts":      replay.Timestamp,
 		"tsTime":  tsTime,
 		"replay":  func(ts, u string) string { return replay.Path(replayPrefix, ts, "", u) },
@@ -417,5 +417,9 @@ func tsTime(ts string) string {
 	if err != nil {
 		return ts
 	}
-	return t.Format("2006-01-02 15:04:05")
+	return showTime(t)
 }
+
+// showTime is how the UI and the replay banner write a moment: UTC, to
+// the second.
+func showTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") }
