@@ -487,6 +487,36 @@ func TestSearcherFollows(t *testing.T) {
 	}
 }
 
+// TestSearcherReadOnly: a Searcher whose search index cannot be opened for
+// writing (a read-only archive) still answers, read-only, and says how far
+// the search index is behind index.db.
+func TestSearcherReadOnly(t *testing.T) {
+	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
+	layout := archive.Layout{Root: t.TempDir()}
+	ix, err := Open(layout, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeExchanges(t, layout, ix, t0, [][2]string{{"http://ro.test/", htmlPage("read only", "mountain pass")}}, nil)
+	if err := ix.FinishSearch(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := OpenSearcher(layout, testOptions())
+	defer s.Close()
+	s.ix.search.mu.Lock()
+	s.ix.search.openWrite = func(string, time.Duration) (bleve.Index, error) {
+		return nil, errors.New("read-only file system")
+	}
+	s.ix.search.mu.Unlock()
+	res, err := s.Search(context.Background(), SearchRequest{Query: "mountain"})
+	if err != nil || len(res.Hits) != 1 || res.Behind != 0 {
+		t.Errorf("%+v (%v), want the one page, nothing behind", res, err)
+	}
+}
+
 // TestSnippetsAreStable: the same query on the same index gives the same
 // snippets every time (Korean words of three syllables and more are a word
 // and its bigrams at one offset; which of them is marked must not vary).

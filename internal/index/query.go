@@ -110,18 +110,20 @@ func (r *Reader) Search(ctx context.Context, req SearchRequest) ([]Hit, error) {
 // in another process writes it between queries (ErrLocked only if it did
 // not let go within LockTimeout).
 func (r *Reader) SearchPage(ctx context.Context, req SearchRequest) (SearchResult, error) {
-	return r.searchAt(ctx, r.layout.SearchDir(), req)
+	return searchReadOnly(ctx, r.store, r.layout.SearchDir(), r.opts.LockTimeout, req)
 }
 
-func (r *Reader) searchAt(ctx context.Context, dir string, req SearchRequest) (SearchResult, error) {
-	si, err := openSearch(dir, false, true, r.opts.LockTimeout)
+// searchReadOnly queries the search index in dir, opened read-only, and
+// says how far it is behind index.db (st).
+func searchReadOnly(ctx context.Context, st *store, dir string, lockTimeout time.Duration, req SearchRequest) (SearchResult, error) {
+	si, err := openSearch(dir, false, true, lockTimeout)
 	if err != nil {
 		return SearchResult{}, err
 	}
 	defer si.Close()
 	res, err := search(ctx, si, req)
 	if err == nil {
-		res.Behind = behind(r.store, storedCheckpoint(si))
+		res.Behind = behind(st, storedCheckpoint(si))
 	}
 	return res, err
 }
@@ -164,8 +166,7 @@ func (ix *Index) SearchPage(ctx context.Context, req SearchRequest) (SearchResul
 		return SearchResult{}, err
 	}
 	if ix.search == nil {
-		r := &Reader{layout: archive.Layout{}, store: ix.store, opts: ix.opts}
-		return r.searchAt(ctx, ix.searchDir, req)
+		return searchReadOnly(ctx, ix.store, ix.searchDir, ix.opts.LockTimeout, req)
 	}
 	var res SearchResult
 	err := ix.search.withIndex(func(idx bleve.Index) error {

@@ -73,8 +73,7 @@ func (s *Searcher) Search(ctx context.Context, req SearchRequest) (SearchResult,
 	}
 	// The search index cannot be taken for writing (a read-only
 	// archive): search it read-only.
-	r := &Reader{layout: s.layout, opts: s.opts}
-	return r.SearchPage(ctx, req)
+	return searchReadOnly(ctx, s.ix.store, s.layout.SearchDir(), s.opts.LockTimeout, req)
 }
 
 // Close stops the background work and lets go of the search index.

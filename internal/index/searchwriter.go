@@ -52,6 +52,10 @@ type searchWriter struct {
 
 	touch chan struct{} // a query opened the index: hold it idleHold
 
+	// openWrite opens the index for writing (openSearch); a test makes
+	// it fail as a read-only file system would, which root cannot.
+	openWrite func(dir string, timeout time.Duration) (bleve.Index, error)
+
 	mu      sync.Mutex // guards idx, users, stopped, ckpt and stats (see process)
 	idx     bleve.Index
 	users   int  // queries of this process using idx: it is not closed under them
@@ -91,6 +95,9 @@ func newSearchWriter(ix *Index, dir string, private bool) *searchWriter {
 		syncReq: make(chan syncRequest),
 		done:    make(chan struct{}),
 		touch:   make(chan struct{}, 1),
+		openWrite: func(dir string, timeout time.Duration) (bleve.Index, error) {
+			return openSearch(dir, true, false, timeout)
+		},
 	}
 }
 
@@ -515,7 +522,7 @@ func (sw *searchWriter) acquire() error {
 	if sw.idx != nil {
 		return nil
 	}
-	idx, err := openSearch(sw.dir, true, false, sw.ix.opts.LockTimeout)
+	idx, err := sw.openWrite(sw.dir, sw.ix.opts.LockTimeout)
 	if err != nil {
 		if errors.Is(err, ErrLocked) {
 			return err
