@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"crawl/internal/httpmsg"
 	"crawl/internal/index"
 	"crawl/internal/warc"
 )
@@ -61,7 +62,7 @@ func (a *Archive) respond(ctx context.Context, c index.CaptureRow, rec *record) 
 		return nil, fmt.Errorf("%s at %d: a %s record, not a capture", c.WARC, c.Offset, typ)
 	}
 	br := bufio.NewReaderSize(rec.block, 16<<10)
-	head, err := readHead(br)
+	head, err := httpmsg.ReadResponse(br, nil)
 	if typ == warc.TypeResponse {
 		if err != nil {
 			// Captured bytes that are not HTTP: serve them as they are.
@@ -83,7 +84,7 @@ func (a *Archive) respond(ctx context.Context, c index.CaptureRow, rec *record) 
 	if err2 != nil {
 		return nil, fmt.Errorf("revisit %s: %w", c.URL, err2)
 	}
-	ohead, err2 := readHead(bufio.NewReaderSize(orec.block, 16<<10))
+	ohead, err2 := httpmsg.ReadResponse(bufio.NewReaderSize(orec.block, 16<<10), nil)
 	if err2 != nil {
 		orec.Close()
 		return nil, fmt.Errorf("revisit %s: original %s at %s:%d is not HTTP: %w", c.URL, orig.URL, orig.WARC, orig.Offset, err2)
@@ -137,20 +138,6 @@ func (a *Archive) original(ctx context.Context, c index.CaptureRow, h warc.Heade
 		return caps[best], nil
 	}
 	return index.CaptureRow{}, fmt.Errorf("%w: %s refers to %s at %s", ErrNoOriginal, c.URL, uri, h.Get("WARC-Refers-To-Date"))
-}
-
-// readHead parses the final HTTP response head of a recorded response,
-// after any interim 1xx heads (not 101, which is final).
-func readHead(br *bufio.Reader) (*http.Response, error) {
-	for {
-		resp, err := http.ReadResponse(br, nil)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode < 100 || resp.StatusCode > 199 || resp.StatusCode == http.StatusSwitchingProtocols {
-			return resp, nil
-		}
-	}
 }
 
 // record is one WARC record read from its file; Close releases the file
