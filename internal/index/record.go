@@ -236,7 +236,7 @@ func decodeCapture(in recordInput, revisit bool, uri string, date time.Time, opt
 	if c.Status < 200 || c.Status >= 300 || u.Path == "/robots.txt" {
 		return e, nil
 	}
-	isHTML := c.MIME == "text/html" || c.MIME == "application/xhtml+xml"
+	isHTML := page.IsHTMLType(c.MIME)
 	if !isHTML && c.MIME != "text/plain" {
 		return e, nil
 	}

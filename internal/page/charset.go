@@ -236,6 +236,13 @@ func looksEUCKR(body []byte) bool {
 	return hangul >= minHangul && hangul >= 2*other
 }
 
+// IsHTMLType reports whether a media type (lowercase, without parameters)
+// is one crawl reads as HTML: text/html and application/xhtml+xml. The
+// index, replay and WACZ pages list all ask it, so they agree.
+func IsHTMLType(mediaType string) bool {
+	return mediaType == "text/html" || mediaType == "application/xhtml+xml"
+}
+
 // IsHTML reports whether a response is an HTML document, sniffing when the
 // header is missing or generic and refusing a body that is evidently binary
 // even when the header says text/html (servers lie).

@@ -78,7 +78,7 @@ func Render(resp *Response, rw *Rewriter, mod string, maxRewrite int64) (*Render
 		mediaType = strings.TrimSpace(mediaType)
 		params = nil
 	}
-	isHTML := mediaType == "text/html" || mediaType == "application/xhtml+xml"
+	isHTML := page.IsHTMLType(mediaType)
 	isCSS := mediaType == "text/css" || (mod == ModCSS && (mediaType == "" || strings.HasPrefix(mediaType, "text/")))
 	var src io.Reader = resp.Body
 	if !isHTML && !isCSS {

@@ -42,6 +42,7 @@ import (
 
 	"crawl/internal/archive"
 	"crawl/internal/index"
+	"crawl/internal/page"
 	"crawl/internal/warc"
 )
 
@@ -232,7 +233,7 @@ func Write(ctx context.Context, layout archive.Layout, pages Pages, w io.Writer,
 			return err
 		}
 		return pages.Pages(ctx, func(p index.PageRow) error {
-			if !isHTML(p.MIME) || p.Status < 200 || p.Status > 299 || !included[p.WARC] {
+			if !page.IsHTMLType(p.MIME) || p.Status < 200 || p.Status > 299 || !included[p.WARC] {
 				return nil
 			}
 			ts := p.Time.UTC().Format(time.RFC3339)
@@ -306,8 +307,6 @@ func warcFiles(dir string) (files, open []string, err error) {
 	}
 	return files, open, nil
 }
-
-func isHTML(mime string) bool { return mime == "text/html" || mime == "application/xhtml+xml" }
 
 // isHome reports whether a URL is a site's home page.
 func isHome(u string) bool {
