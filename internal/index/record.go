@@ -236,6 +236,9 @@ func decodeCapture(in recordInput, revisit bool, uri string, date time.Time, opt
 	if c.Status < 200 || c.Status >= 300 || u.Path == "/robots.txt" {
 		return e, nil
 	}
+	// Only the bodies of pages are read below, and of an HTML page the
+	// crawler parsed not even those: Observe copies just the head then
+	// (pageHead), so a new use of the body here must be told there too.
 	isHTML := page.IsHTMLType(c.MIME)
 	if !isHTML && c.MIME != "text/plain" {
 		return e, nil
