@@ -88,7 +88,7 @@ func TestResumeTakesArchivedCapture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Run(context.Background(), []Site{site}); err == nil || !strings.Contains(err.Error(), "commit") {
+	if _, err := c.Run(context.Background(), []Site{site}); err == nil || !strings.Contains(err.Error(), "crawler state") {
 		t.Fatalf("the crawl went on after its state closed: %v", err)
 	}
 	a.writer.Close()

@@ -164,7 +164,7 @@ func BenchmarkFrontierMillion(b *testing.B) {
 				binary.BigEndian.PutUint64(seq[:], uint64(j)*2654435761)
 				found = append(found, &entry{URL: fmt.Sprintf("http://host%d.example.test/section/%x/article.html?id=%d", j%5000, seq, j), Depth: 3})
 			}
-			if err := st.commit(&completion{site: "big", found: found}); err != nil {
+			if err := st.commitGroup([]*completion{{site: "big", found: found}}); err != nil {
 				b.Fatal(err)
 			}
 			if n%(100*perCommit) == 0 {

@@ -102,6 +102,7 @@ type Crawler struct {
 	log       *slog.Logger
 	state     *State
 	ownState  bool
+	commits   *committer       // during Run: applies completions to state
 	collector *colly.Collector // the fetch engine (engine.go)
 	transport *wire.Transport  // under the collector; keeps connections alive
 	ua        string
@@ -279,6 +280,11 @@ func (c *Crawler) Run(ctx context.Context, sites []Site) (Summary, error) {
 	})
 	defer stopAfter()
 
+	var syncArchive func() error
+	if s, ok := c.cfg.Writer.(syncer); ok {
+		syncArchive = s.Sync
+	}
+	c.commits = newCommitter(c.state, syncArchive, commitEvery)
 	c.stats.reset(len(sites))
 	progressDone := c.startProgress()
 
@@ -308,6 +314,9 @@ func (c *Crawler) Run(ctx context.Context, sites []Site) (Summary, error) {
 		}()
 	}
 	wg.Wait()
+	if err := c.commits.close(); err != nil {
+		errOnce.Do(func() { firstErr = err })
+	}
 	progressDone()
 	// Hang up the connections kept alive: the run is over.
 	c.transport.CloseIdleConnections()

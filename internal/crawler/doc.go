@@ -32,16 +32,21 @@
 //     in scope (the site's hosts for pages, any host of the run for
 //     requisites, plus Config.Scope), filtered by the trap rules (URL
 //     length, repeated path segments, query variants per path), and
-//     queued if not seen before, in transactions of at most frontierChunk
-//     URLs.
-//  7. The last transaction of a fetch removes the entry from the frontier,
-//     marks it seen and queues the last discoveries, after its record is
-//     written: a kill -9 loses at most the fetches in flight (an entry
-//     whose first chunks were queued is fetched again), and the next Run
-//     resumes where this one stopped. A fetch whose record was written
-//     but not committed is, with Config.Archived, completed from that
-//     record instead: the entries an interrupted run can have had in
-//     flight (the first slots of the frontier) are looked up first.
+//     handed to the committer in chunks of at most frontierChunk URLs,
+//     which queues those not seen before.
+//  7. The fetch's completion (the entry leaves the frontier, marked seen,
+//     with the last discoveries) goes to the committer after its record is
+//     written. The committer applies completions in the order they came,
+//     many to a transaction, every commitEvery or when the scheduler runs
+//     out of queued URLs, and fsyncs the WARC file before each: a kill -9
+//     loses at most the fetches in flight or waiting for their group (an
+//     entry whose first chunks were queued is fetched again), a power loss
+//     never leaves the state ahead of the archive, and the next Run resumes
+//     where this one stopped. A fetch whose record was written but not
+//     committed is, with Config.Archived, completed from that record
+//     instead: the entries an interrupted run can have had in flight or
+//     waiting (the first slots + maxPending of the frontier) are looked up
+//     first.
 //
 // The seen set is per site, so each site's snapshot is complete in itself:
 // a requisite two sites share is fetched by both (the second capture is a

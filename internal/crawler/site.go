@@ -133,9 +133,8 @@ func (c *Crawler) seeds(s Site) []*entry {
 // and the first state error, after every visit it started has returned.
 func (c *Crawler) schedule(ctx, siteCtx, fetchCtx context.Context, sc *siteCrawl) (reason string, stateErr error) {
 	// Entries in flight: with HostParallel above 1 a host's turn ends when
-	// its response is read (see visit), so more visits may be parsing,
-	// archiving or committing (which waits for a shared fsync) while the
-	// next requests go out. Four times as many keep the requests going
+	// its response is read (see visit), so more visits may be parsing or
+	// archiving while the next requests go out. Four times as many keep the requests going
 	// through those waits (BenchmarkSite, 2 cores: 0.76 s per crawl with
 	// twice as many, 0.68 s with four times; the requests in flight are
 	// still HostParallel per host).
@@ -156,7 +155,7 @@ func (c *Crawler) schedule(ctx, siteCtx, fetchCtx context.Context, sc *siteCrawl
 		suspects = 0
 	)
 	if sc.resumed && c.cfg.Archived != nil {
-		suspects = slots
+		suspects = slots + maxPending // and as many waited for their commit
 	}
 	waitOne := func() {
 		if err := <-done; err != nil && stateErr == nil {
@@ -185,6 +184,13 @@ func (c *Crawler) schedule(ctx, siteCtx, fetchCtx context.Context, sc *siteCrawl
 		}
 		if len(queue) == 0 {
 			queue, err = c.state.load(sc.site.Name, cursor, 256)
+			if err == nil && len(queue) == 0 {
+				// What the finished visits found is in the committer's
+				// group: commit it now rather than wait for its time.
+				if err = c.commits.flush(); err == nil {
+					queue, err = c.state.load(sc.site.Name, cursor, 256)
+				}
+			}
 			if err != nil {
 				stateErr = err
 				break
@@ -219,6 +225,11 @@ func (c *Crawler) schedule(ctx, siteCtx, fetchCtx context.Context, sc *siteCrawl
 	}
 	for inflight > 0 {
 		waitOne()
+	}
+	// Everything the visits handed over is committed before the site's
+	// end is (endSite), or the run's.
+	if err := c.commits.flush(); err != nil && stateErr == nil {
+		stateErr = err
 	}
 	if stateErr != nil && reason == "" {
 		reason = "state: " + stateErr.Error()
@@ -331,13 +342,14 @@ func (c *Crawler) fromArchive(ctx context.Context, sc *siteCrawl, e *entry, u *u
 	return true, c.complete(sc, e, u, host, f, comp)
 }
 
-// frontierChunk is how many discovered URLs are queued in one state
-// transaction at most.
+// frontierChunk is how many discovered URLs a visit hands to the committer
+// at once.
 const frontierChunk = 250
 
-// visit fetches one frontier entry, archives what came back, queues what it
-// links to, and commits all of it to the state. An entry left uncommitted
-// (cancelled before it was fetched) stays in the frontier for the next run.
+// visit fetches one frontier entry, archives what came back, and hands what
+// it links to, with the entry's completion, to the committer. An entry left
+// uncommitted (cancelled before it was fetched, or killed before its group
+// was committed) stays in the frontier for the next run.
 func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *entry, tk *ticket) error {
 	defer c.polite.drop(tk) // a no-op once the ticket was served
 	comp := &completion{site: sc.site.Name, done: e}
@@ -372,9 +384,9 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 	if err := c.polite.wait(siteCtx, tk); err != nil {
 		return nil // stopped while waiting for the host's turn: stays queued
 	}
-	// With HostParallel 1 the host's turn ends after the commit, so one
-	// host's discoveries are committed in the order its URLs were fetched
-	// and a crawl is the same from run to run. Above 1, order is not kept
+	// With HostParallel 1 the host's turn ends after the completion is
+	// handed over, so one host's discoveries are committed in the order
+	// its URLs were fetched and a crawl is the same from run to run. Above 1, order is not kept
 	// anyway, and the turn ends once the response is read: the server is
 	// done with it, and the next request need not wait for this one's
 	// parse, archiving and commit (site slots allow for that).
@@ -418,30 +430,27 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 }
 
 // complete queues what the archived capture f leads to, notes the limits
-// it hit and commits the entry (finish).
+// it hit and hands the entry's completion to the committer (finish).
 //
-// The links join the frontier in chunks of frontierChunk, each its own
-// transaction, and the last one with the completion: a page of many links
-// never builds one huge transaction, nor a second copy of its links. A kill
-// between two chunks leaves the entry in the frontier, so the next run
-// fetches it (or takes it from the archive) again and queues the rest (the
-// chunks already queued are seen).
+// The links go to the committer in chunks of frontierChunk as they are
+// found, the last one with the completion: a page of many links never
+// builds a second copy of its links, and the committer commits a group
+// once it holds commitLinks of them. The chunks are committed in order,
+// before the completion; a kill between two leaves the entry in the
+// frontier, so the next run fetches it (or takes it from the archive)
+// again and queues the rest (the chunks already queued are seen).
 func (c *Crawler) complete(sc *siteCrawl, e *entry, u *url.URL, host string, f *fetched, comp *completion) error {
 	comp.maxVariants = c.cfg.MaxQueryVariants
-	var (
-		serr    error
-		dropped int
-	)
+	comp.dropped = new(int) // shared with the chunks: the commits count into it, in order
+	var serr error
 	notes := c.links(sc, e, u, f, func(n *entry) {
 		if serr != nil {
 			return
 		}
 		comp.found = append(comp.found, n)
 		if len(comp.found) >= frontierChunk {
-			var d int
-			d, serr = c.state.enqueueChunk(sc.site.Name, comp.found, comp.maxVariants)
-			dropped += d
-			comp.found = comp.found[:0]
+			serr = c.commits.submit(&completion{site: sc.site.Name, found: comp.found, maxVariants: comp.maxVariants, dropped: comp.dropped})
+			comp.found = nil // handed over
 		}
 	})
 	f.page, f.css = nil, nil
@@ -454,19 +463,23 @@ func (c *Crawler) complete(sc *siteCrawl, e *entry, u *url.URL, host string, f *
 	if f.ex != nil && f.ex.Truncated != "" {
 		notes = append(notes, c.truncationNote(f.ex.Truncated))
 	}
-	if err := c.writeNotes(e, host, f, notes); err != nil {
+	about := noteAbout(e, host, f)
+	if err := c.writeNotes(about, notes); err != nil {
 		return err
 	}
-	if err := c.finish(sc, comp, host, f); err != nil {
-		return err
+	// The query-variant rule is applied when the completion is
+	// committed, so its note is written then. (The closure keeps the
+	// note's names, not f: a completion may wait for its group, f's
+	// buffers need not.)
+	dropped := comp.dropped
+	comp.after = func() error {
+		if *dropped == 0 {
+			return nil
+		}
+		return c.writeNotes(about, []archive.Note{{Kind: archive.NoteTrap,
+			Detail: fmt.Sprintf("%d links dropped by a trap rule (more than %d query strings for one path: --max-query-variants)", *dropped, c.cfg.MaxQueryVariants)}})
 	}
-	// The query-variant rule is applied in the commit's transaction, so
-	// its note comes after it.
-	if dropped += comp.dropped; dropped > 0 {
-		return c.writeNotes(e, host, f, []archive.Note{{Kind: archive.NoteTrap,
-			Detail: fmt.Sprintf("%d links dropped by a trap rule (more than %d query strings for one path: --max-query-variants)", dropped, c.cfg.MaxQueryVariants)}})
-	}
-	return nil
+	return c.finish(sc, comp, host, f)
 }
 
 // truncationNote says how a body was cut (wire.Exchange.Truncated).
@@ -485,26 +498,32 @@ func (c *Crawler) truncationNote(why string) archive.Note {
 	return archive.Note{Kind: archive.NoteTruncated, Detail: detail}
 }
 
+// noteAbout names the capture f of entry e from host, as a note does.
+func noteAbout(e *entry, host string, f *fetched) archive.Note {
+	n := archive.Note{URL: e.URL, Host: host, Capture: f.recordID}
+	if f.ex != nil {
+		n.URL = f.ex.URL // the capture's WARC-Target-URI, exactly
+	}
+	return n
+}
+
 // writeNotes records the limits a capture hit, as archive.Note records
-// naming its response record.
-func (c *Crawler) writeNotes(e *entry, host string, f *fetched, notes []archive.Note) error {
+// naming its response record (about, from noteAbout).
+func (c *Crawler) writeNotes(about archive.Note, notes []archive.Note) error {
 	now := time.Now().UTC()
 	for _, n := range notes {
-		n.URL, n.Host, n.Capture, n.Time = e.URL, host, f.recordID, now
-		if f.ex != nil {
-			n.URL = f.ex.URL // the capture's WARC-Target-URI, exactly
-		}
+		n.URL, n.Host, n.Capture, n.Time = about.URL, about.Host, about.Capture, now
 		if err := archive.WriteNote(c.cfg.Writer, n); err != nil {
 			return err
 		}
-		c.log.Info("limit hit", "url", e.URL, "kind", n.Kind, "detail", n.Detail)
+		c.log.Info("limit hit", "url", n.URL, "kind", n.Kind, "detail", n.Detail)
 	}
 	return nil
 }
 
 // finish updates the site's counters with the fetch from host, if there
 // was one (f nil with a host: a URL skipped because the host was set
-// aside), and commits the completion.
+// aside), and hands the completion to the committer.
 func (c *Crawler) finish(sc *siteCrawl, comp *completion, host string, f *fetched) error {
 	sc.mu.Lock()
 	if host != "" {
@@ -533,7 +552,7 @@ func (c *Crawler) finish(sc *siteCrawl, comp *completion, host string, f *fetche
 	if err != nil {
 		return err
 	}
-	return c.state.commit(comp)
+	return c.commits.submit(comp)
 }
 
 // retryAfter is how long a 429/503 asks us to wait: Retry-After (seconds or

@@ -64,12 +64,6 @@ func OpenState(dir string) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("crawler state %s: %w", path, err)
 	}
-	// One fetch commits one small transaction; a short batch window lets
-	// parallel fetches share an fsync without slowing a sequential crawl
-	// much. (BenchmarkSite, 2 cores, 6 interleaved runs: 2 ms 0.553 s per
-	// crawl, 4 ms 0.503 s, 8 ms 0.56 s; with a --delay between fetches a
-	// few ms are nothing.)
-	db.MaxBatchDelay = 4 * time.Millisecond
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketFrontier, bucketSeen, bucketVariants, bucketSites, bucketRobots} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -321,21 +315,8 @@ func putEntry(fr *bolt.Bucket, site string, e *entry) error {
 	return fr.Put(siteKey(site, b[:]), v)
 }
 
-// enqueueChunk queues a part of what a fetch discovered, in a transaction
-// of its own, before the fetch's completion commits the rest. It returns
-// how many the query-variant rule dropped.
-func (s *State) enqueueChunk(site string, es []*entry, maxVariants int) (dropped int, err error) {
-	err = s.db.Batch(func(tx *bolt.Tx) error {
-		dropped = 0 // Batch may run the function again
-		return enqueue(tx, site, es, maxVariants, &dropped)
-	})
-	if err != nil {
-		return 0, fmt.Errorf("crawler state: queue links of %s: %w", site, err)
-	}
-	return dropped, nil
-}
-
-// completion is what one finished fetch changes in the state.
+// completion is what one finished fetch changes in the state, or a chunk
+// of what it discovered (done nil), committed before the rest.
 type completion struct {
 	site        string
 	done        *entry   // leaves the frontier, marked done
@@ -344,40 +325,57 @@ type completion struct {
 	maxVariants int      // Config.MaxQueryVariants, for found
 	recBytes    []byte   // the site's record after this fetch
 
-	dropped int // set by commit: found entries the query-variant rule dropped
+	// dropped counts the found entries the query-variant rule dropped,
+	// shared by a visit's chunks and completion; only the commit writes
+	// it (nil: not counted).
+	dropped *int
+	// after runs once the completion is committed, in commit order.
+	after func() error
 }
 
-// commit applies a completion atomically. Concurrent fetches share an fsync
-// through bbolt's Batch.
-func (s *State) commit(c *completion) error {
-	err := s.db.Batch(func(tx *bolt.Tx) error {
-		c.dropped = 0 // Batch may run the function again
-		fr := tx.Bucket(bucketFrontier)
-		if c.done != nil {
-			if err := fr.Delete(c.done.key); err != nil {
-				return err
+// commitGroup applies completions, in order, in one transaction: one fsync
+// for them all (see committer).
+func (s *State) commitGroup(group []*completion) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, c := range group {
+			if err := apply(tx, c); err != nil {
+				return fmt.Errorf("%s: %w", c.site, err)
 			}
-			if c.requeue == nil {
-				if err := tx.Bucket(bucketSeen).Put(seenKey(c.site, c.done.URL), []byte{seenDone}); err != nil {
-					return err
-				}
-			}
-		}
-		if c.requeue != nil {
-			if err := putEntry(fr, c.site, c.requeue); err != nil {
-				return err
-			}
-		}
-		if err := enqueue(tx, c.site, c.found, c.maxVariants, &c.dropped); err != nil {
-			return err
-		}
-		if c.recBytes != nil {
-			return tx.Bucket(bucketSites).Put([]byte(c.site), c.recBytes)
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("crawler state: commit %s: %w", c.site, err)
+		return fmt.Errorf("crawler state: commit: %w", err)
+	}
+	return nil
+}
+
+func apply(tx *bolt.Tx, c *completion) error {
+	fr := tx.Bucket(bucketFrontier)
+	if c.done != nil {
+		if err := fr.Delete(c.done.key); err != nil {
+			return err
+		}
+		if c.requeue == nil {
+			if err := tx.Bucket(bucketSeen).Put(seenKey(c.site, c.done.URL), []byte{seenDone}); err != nil {
+				return err
+			}
+		}
+	}
+	if c.requeue != nil {
+		if err := putEntry(fr, c.site, c.requeue); err != nil {
+			return err
+		}
+	}
+	dropped := c.dropped
+	if dropped == nil {
+		dropped = new(int)
+	}
+	if err := enqueue(tx, c.site, c.found, c.maxVariants, dropped); err != nil {
+		return err
+	}
+	if c.recBytes != nil {
+		return tx.Bucket(bucketSites).Put([]byte(c.site), c.recBytes)
 	}
 	return nil
 }

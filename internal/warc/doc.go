@@ -18,8 +18,9 @@
 //
 // Durability: each record (or request/response pair) is flushed to the OS
 // before the call returns, so a crash of the process loses nothing that was
-// acknowledged; files are fsynced at rotation and Close (and after every
+// acknowledged; files are fsynced at rotation and Close, when Sync is
+// called (the crawler does before each commit of its state), and after every
 // write with WriterOptions.SyncEveryRecord, for power-loss safety at the cost
-// of one fsync per fetch). A machine crash can leave a torn last member,
+// of one fsync per fetch. A machine crash can leave a torn last member,
 // which Mend cuts off.
 package warc

@@ -925,6 +925,25 @@ func (w *Writer) Close() error {
 	return w.closeFile()
 }
 
+// Sync fsyncs the open file, so every record written before the call is on
+// disk when it returns (the crawler does it before each commit of its
+// state). Writes go on meanwhile; files already rotated were fsynced then.
+func (w *Writer) Sync() error {
+	w.mu.Lock()
+	f, path := w.f, w.openPath
+	w.mu.Unlock()
+	if f == nil {
+		return nil
+	}
+	if err := f.Sync(); err != nil {
+		if errors.Is(err, os.ErrClosed) {
+			return nil // rotated or closed meanwhile, and fsynced then
+		}
+		return fmt.Errorf("warc: sync %s: %w", path, err)
+	}
+	return nil
+}
+
 // FileName returns the final base name of the file being written, or "".
 func (w *Writer) FileName() string {
 	w.mu.Lock()

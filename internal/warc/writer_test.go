@@ -402,8 +402,32 @@ func TestWriteAfterClose(t *testing.T) {
 	}
 }
 
+// TestConcurrentWrites: writers in parallel, files rotating under them, and
+// Sync called all along (as the crawler does before each commit of its
+// state): every record lands, and a Sync that meets a file just rotated
+// away is no error (rotation fsynced it).
 func TestConcurrentWrites(t *testing.T) {
 	w := newTestWriter(t, WriterOptions{MaxFileSize: 4000})
+	if err := w.Sync(); err != nil {
+		t.Fatalf("Sync before the first file: %v", err)
+	}
+	stop := make(chan struct{})
+	synced := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				synced <- n
+				return
+			default:
+			}
+			if err := w.Sync(); err != nil {
+				t.Errorf("Sync while writing: %v", err)
+			}
+			n++
+		}
+	}()
 	var wg sync.WaitGroup
 	for g := 0; g < 4; g++ {
 		wg.Add(1)
@@ -419,8 +443,15 @@ func TestConcurrentWrites(t *testing.T) {
 		}(g)
 	}
 	wg.Wait()
+	close(stop)
+	if n := <-synced; n == 0 {
+		t.Error("no Sync ran while writing")
+	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
+	}
+	if err := w.Sync(); err != nil {
+		t.Errorf("Sync after Close: %v", err)
 	}
 	files, _ := filepath.Glob(filepath.Join(w.opts.Dir, "*.warc.gz"))
 	n := 0

@@ -1,0 +1,215 @@
+package crawler
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// frontierURLs lists a site's frontier, in order.
+func frontierURLs(t *testing.T, st *State, site string) []string {
+	t.Helper()
+	es, err := st.load(site, nil, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		out = append(out, strings.TrimPrefix(e.URL, "http://c.test/"))
+	}
+	return out
+}
+
+// TestCommitterGroups: completions handed over are committed in the order
+// they came, not before their group's time unless flushed; every group
+// fsyncs the archive first, while the state does not hold it yet; afters
+// run after their completion is in the state and see the query-variant
+// rule's count across a visit's chunks.
+func TestCommitterGroups(t *testing.T) {
+	st, err := OpenState(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var syncs atomic.Int32
+	var syncedBefore []string // the frontier at each archive sync
+	m := newCommitter(st, func() error {
+		syncs.Add(1)
+		syncedBefore = append(syncedBefore, strings.Join(frontierURLs(t, st, "s"), " "))
+		return nil
+	}, time.Hour) // no timed group: only flushes and size commit here
+	defer m.close()
+
+	e := func(path string) *entry { return &entry{URL: "http://c.test/" + path} }
+	variant := func(path string) *entry { n := e(path); n.variant = "c.test/q"; return n }
+	if err := m.submit(&completion{site: "s", found: []*entry{e("a"), e("b")}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := frontierURLs(t, st, "s"); len(got) != 0 {
+		t.Fatalf("committed before its time or a flush: %q", got)
+	}
+	// A visit: one chunk and its completion share the dropped count.
+	dropped := new(int)
+	var afterSaw string
+	var afterDropped int
+	if err := m.submit(&completion{site: "s", found: []*entry{variant("q?1"), variant("q?2")}, maxVariants: 1, dropped: dropped}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.submit(&completion{site: "s", found: []*entry{variant("q?3"), e("c")}, maxVariants: 1, dropped: dropped,
+		after: func() error {
+			afterSaw = strings.Join(frontierURLs(t, st, "s"), " ")
+			afterDropped = *dropped
+			return nil
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(frontierURLs(t, st, "s"), " "), "a b q?1 c"; got != want {
+		t.Errorf("frontier %q, want %q (in the order handed over, one query variant)", got, want)
+	}
+	if afterSaw != "a b q?1 c" || afterDropped != 2 {
+		t.Errorf("after saw frontier %q and %d dropped; want it committed, and 2 dropped over the chunk and the completion", afterSaw, afterDropped)
+	}
+	if n := syncs.Load(); n != 1 || syncedBefore[0] != "" {
+		t.Errorf("%d archive syncs, frontier then %q: want one, before the group was committed", n, syncedBefore)
+	}
+	// A flush with nothing handed over commits nothing.
+	if err := m.flush(); err != nil || syncs.Load() != 1 {
+		t.Errorf("empty flush: %v, %d syncs", err, syncs.Load())
+	}
+	// The entry a completion is done with leaves the frontier.
+	es, _ := st.load("s", nil, 1)
+	if err := m.submit(&completion{site: "s", done: es[0]}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(frontierURLs(t, st, "s"), " "); got != "b q?1 c" {
+		t.Errorf("after done a: frontier %q", got)
+	}
+}
+
+// TestCommitterTimedAndLarge: a group is committed on its own after its
+// time, and at once when it holds commitAt completions.
+func TestCommitterTimedAndLarge(t *testing.T) {
+	st, err := OpenState(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	committed := make(chan struct{}, 1)
+	m := newCommitter(st, nil, 10*time.Millisecond)
+	if err := m.submit(&completion{site: "s", found: []*entry{{URL: "http://c.test/t"}}, after: func() error { committed <- struct{}{}; return nil }}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-committed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a completion was not committed without a flush")
+	}
+	m.close()
+
+	m = newCommitter(st, nil, time.Hour)
+	defer m.close()
+	for i := range commitAt - 1 {
+		if err := m.submit(&completion{site: "big", found: []*entry{{URL: fmt.Sprintf("http://c.test/%d", i)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.submit(&completion{site: "big", found: []*entry{{URL: "http://c.test/last"}}, after: func() error { committed <- struct{}{}; return nil }}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-committed:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("a group of %d completions was not committed at once", commitAt)
+	}
+	if got := len(frontierURLs(t, st, "big")); got != commitAt {
+		t.Errorf("%d queued, want %d", got, commitAt)
+	}
+}
+
+// TestCommitterBounded: while the disk stalls, at most maxPending
+// completions wait; the next one waits for a commit.
+func TestCommitterBounded(t *testing.T) {
+	st, err := OpenState(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	stall := make(chan struct{})
+	stalled := make(chan struct{}, 1)
+	m := newCommitter(st, func() error {
+		select {
+		case stalled <- struct{}{}:
+		default:
+		}
+		<-stall
+		return nil
+	}, time.Hour)
+	defer m.close()
+	// The first group is taken and stalls in the archive's sync.
+	if err := m.submit(&completion{site: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	go m.flush()
+	<-stalled
+	for range maxPending {
+		if err := m.submit(&completion{site: "s"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	handed := make(chan error, 1)
+	go func() { handed <- m.submit(&completion{site: "s"}) }()
+	select {
+	case err := <-handed:
+		t.Fatalf("completion %d was taken while the disk stalled (%v): memory is not bounded", maxPending+2, err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(stall)
+	if err := <-handed; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCommitterFails: a failed commit is returned by the flush that waited
+// for it and by every later call, and nothing after it is applied.
+func TestCommitterFails(t *testing.T) {
+	st, err := OpenState(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	boom := errors.New("disk gone")
+	fail := atomic.Bool{}
+	m := newCommitter(st, func() error {
+		if fail.Load() {
+			return boom
+		}
+		return nil
+	}, time.Hour)
+	ran := false
+	fail.Store(true)
+	if err := m.submit(&completion{site: "s", found: []*entry{{URL: "http://c.test/lost"}}, after: func() error { ran = true; return nil }}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.flush(); !errors.Is(err, boom) {
+		t.Fatalf("flush: %v, want %v", err, boom)
+	}
+	fail.Store(false)
+	if err := m.submit(&completion{site: "s"}); !errors.Is(err, boom) {
+		t.Errorf("submit after a failure: %v", err)
+	}
+	if err := m.close(); !errors.Is(err, boom) {
+		t.Errorf("close: %v", err)
+	}
+	if ran || len(frontierURLs(t, st, "s")) != 0 {
+		t.Errorf("a failed group was applied (after ran: %v)", ran)
+	}
+}
