@@ -105,7 +105,15 @@ func (d *decodedBody) Close() error {
 // ReadDecoded reads resp's body for a parser: its content coding undone,
 // at most limit bytes (a longer body, or a gzip bomb, is cut there without
 // error), and a body that breaks off gives what came before the break.
+//
+// For a response of the Transport whose body has no coding and sits in the
+// spool's memory (most pages), the result is those bytes themselves, not a
+// copy: it must not be modified.
 func ReadDecoded(resp *http.Response, limit int64) ([]byte, error) {
+	if sb, ok := resp.Body.(*spoolBody); ok && sb.payload != nil && identity(resp.Header) {
+		n := min(int64(len(sb.payload)), max(limit, 0))
+		return sb.payload[:n:n], nil
+	}
 	rc, err := DecodedBody(resp, limit)
 	if err != nil {
 		return nil, err
@@ -125,6 +133,18 @@ func ReadDecoded(resp *http.Response, limit int64) ([]byte, error) {
 		return body, nil
 	}
 	return body, err
+}
+
+// identity reports whether h names no content coding but identity.
+func identity(h http.Header) bool {
+	for _, v := range h.Values("Content-Encoding") {
+		for c := range strings.SplitSeq(v, ",") {
+			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // presizeMax bounds the buffer ReadDecoded allocates on a Content-Length.

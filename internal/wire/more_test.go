@@ -368,3 +368,68 @@ func TestReadDecodedPresizeBounded(t *testing.T) {
 		t.Errorf("allocated %d bytes for a 4-byte body that claimed 1 TiB; want at most %d", n, 2*presizeMax)
 	}
 }
+
+// TestReadDecodedOfTransport: a response of the Transport read for parsing
+// gives the payload whichever way it came, and the plain ones (no chunked
+// coding, no content coding, kept in memory) without a copy: the bytes of
+// the spool itself, which the record keeps unchanged.
+func TestReadDecodedOfTransport(t *testing.T) {
+	text := repeat(3000)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	io.WriteString(zw, text)
+	zw.Close()
+	chunked := fmt.Sprintf("%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n", 1000, text[:1000], 2000, text[1000:])
+	cases := []struct {
+		name     string
+		method   string
+		response string
+		limit    int64
+		spoolMem int64
+		want     string
+		inPlace  bool // served from the spool without a copy
+	}{
+		{"plain", "GET", fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(text), text), 1 << 20, 0, text, true},
+		{"identity named", "GET", fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Encoding: Identity\r\nContent-Length: %d\r\n\r\n%s", len(text), text), 1 << 20, 0, text, true},
+		{"cut at the limit", "GET", fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(text), text), 100, 0, text[:100], true},
+		{"interim head first", "GET", fmt.Sprintf("HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(text), text), 1 << 20, 0, text, true},
+		{"to the close", "GET", "HTTP/1.0 200 OK\r\n\r\n" + text, 1 << 20, 0, text, true},
+		{"chunked", "GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked, 1 << 20, 0, text, false},
+		{"gzip", "GET", fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s", gz.Len(), gz.String()), 1 << 20, 0, text, false},
+		{"spooled to a file", "GET", fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(text), text), 1 << 20, 1024, text, false},
+		{"HEAD", "HEAD", fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", len(text)), 1 << 20, 0, "", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := startRawServer(t, nil, writeAll(tc.response))
+			var ex *Exchange
+			tr := NewTransport(Options{
+				ConnectTo:   map[string]string{"site.test:80": srv.addr()},
+				SpoolDir:    t.TempDir(),
+				SpoolMemory: tc.spoolMem,
+				OnExchange:  func(e *Exchange) { ex = e },
+			})
+			req, _ := http.NewRequest(tc.method, "http://site.test/", nil)
+			resp, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ex.Close()
+			record := readAll(t, ex.Response)
+			got, err := ReadDecoded(resp, tc.limit)
+			resp.Body.Close()
+			if err != nil || string(got) != tc.want {
+				t.Fatalf("got %d bytes (%v), want %d", len(got), err, len(tc.want))
+			}
+			if inPlace := resp.Body.(*spoolBody).payload != nil && identity(resp.Header); inPlace != tc.inPlace {
+				t.Errorf("served from the spool: %v, want %v", inPlace, tc.inPlace)
+			}
+			if tc.inPlace && cap(got) != len(got) {
+				t.Errorf("the body has room past its end (cap %d, len %d): an append would write into the spool", cap(got), len(got))
+			}
+			if again := readAll(t, ex.Response); !bytes.Equal(again, record) {
+				t.Error("the record changed")
+			}
+		})
+	}
+}

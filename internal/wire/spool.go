@@ -130,6 +130,18 @@ func (s *spool) ReadAt(p []byte, off int64) (int, error) {
 	return bytes.NewReader(mem[:n]).ReadAt(p, off)
 }
 
+// memory returns bytes [from, to) when the spool holds them in memory, else
+// nil. The spool never writes them again once sealed, nor reuses them after
+// release: the slice stays valid, read-only, for as long as it is held.
+func (s *spool) memory(from, to int64) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f != nil || s.err != nil || s.released || from > to || to > int64(len(s.mem)) {
+		return nil
+	}
+	return s.mem[from:to:to]
+}
+
 // section returns a fresh reader over the first n bytes.
 func (s *spool) section(n int64) *io.SectionReader {
 	return io.NewSectionReader(s, 0, n)

@@ -151,7 +151,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	e.Response = rec.resp.section(f.End)
 
 	rec.resp.retain() // the caller's body holds its own reference
-	cresp, err := readResponse(rec.resp.section(f.End), f.End, req)
+	cresp, err := readResponse(rec.resp.section(f.End), f.End, f.HeadEnd, req)
 	if err != nil { // net/http parsed this head a moment ago; only a broken spool gets here
 		rec.resp.release()
 		e.Err = fmt.Errorf("fetch %s: re-read recorded response: %w", req.URL, err)
@@ -160,6 +160,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, e.Err
 	}
 	cresp.Body = &spoolBody{r: cresp.Body, s: rec.resp, truncated: e.Truncated != ""}
+	if f.Err == nil && !f.Chunked && f.HeadEnd > 0 {
+		cresp.Body.(*spoolBody).payload = rec.resp.memory(f.HeadEnd, f.End)
+	}
 	cresp.TLS = e.TLS
 	cresp.Request = req
 	t.deliver(e)
@@ -356,10 +359,16 @@ func (t *Transport) connect(rec *recorder, addr string) (net.Conn, string, error
 	return nil, "", fmt.Errorf("connect %s: %w", addr, errors.Join(errs...))
 }
 
-// readResponse parses the recorded message for the caller, skipping interim
-// 1xx responses as net/http does.
-func readResponse(r io.Reader, size int64, req *http.Request) (*http.Response, error) {
-	br := bufio.NewReaderSize(r, int(min(size+1, 64<<10))) // each fill is one read of the spool file
+// readResponse parses the recorded message of size bytes for the caller,
+// skipping interim 1xx responses as net/http does. Its buffer holds the
+// heads (headEnd bytes, when known) in one read of the spool; the body's
+// larger reads go past it to the spool.
+func readResponse(r io.Reader, size, headEnd int64, req *http.Request) (*http.Response, error) {
+	n := int64(64 << 10)
+	if headEnd > 0 {
+		n = headEnd + 512
+	}
+	br := bufio.NewReaderSize(r, int(min(size+1, n)))
 	return httpmsg.ReadResponse(br, req)
 }
 
@@ -371,6 +380,10 @@ type spoolBody struct {
 	s         *spool
 	truncated bool
 	once      sync.Once
+	// payload is the body's bytes in the spool's memory when they are the
+	// payload as sent (no chunked coding) and the spool never went to a
+	// file: ReadDecoded takes them without a copy.
+	payload []byte
 }
 
 func (b *spoolBody) Read(p []byte) (int, error) {
