@@ -120,10 +120,11 @@ func (c *linkCollector) resolve() {
 		ok  bool
 	}
 	parsed := make(map[string]result, len(c.pending))
+	plain := newPlainBase(c.base)
 	for _, p := range c.pending {
 		r, done := parsed[p.raw]
 		if !done {
-			u, err := normalizeRef(p.raw, c.base)
+			u, err := plain.normalize(p.raw, c.base)
 			r = result{u, err == nil}
 			parsed[p.raw] = r
 		}

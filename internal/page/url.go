@@ -45,7 +45,13 @@ func Normalize(rawURL string, base *url.URL) (string, error) {
 // normalizeRef is Normalize with the base already parsed, so that a page's
 // links do not parse the base again each.
 func normalizeRef(rawURL string, base *whatwg.Url) (string, error) {
-	if out, ok := plainRef(rawURL, base); ok {
+	return newPlainBase(base).normalize(rawURL, base)
+}
+
+// normalize is normalizeRef with what plainRef needs of base worked out
+// (b, from newPlainBase(base)).
+func (b plainBase) normalize(rawURL string, base *whatwg.Url) (string, error) {
+	if out, ok := b.resolve(rawURL); ok {
 		return out, nil
 	}
 	return parseRef(rawURL, base)
@@ -59,7 +65,49 @@ func normalizeRef(rawURL string, base *whatwg.Url) (string, error) {
 // as written; it is half of a page's parse time, so it is skipped for them.
 // FuzzPlainRef checks the two agree.
 func plainRef(rawURL string, base *whatwg.Url) (string, bool) {
-	if base == nil || rawURL == "" {
+	return newPlainBase(base).resolve(rawURL)
+}
+
+// plainBase is what plainRef needs of a base, worked out once per page: the
+// WHATWG URL's accessors build their strings at each call, and the check
+// that net/url takes the result depends on the origin only (the path
+// plainRef writes is of characters net/url always takes).
+type plainBase struct {
+	origin string // "scheme://host"; "" when plainRef never applies
+	dir    string // the path through its last '/'; "" when relative paths go to the parser
+}
+
+func newPlainBase(base *whatwg.Url) plainBase {
+	if base == nil {
+		return plainBase{}
+	}
+	switch base.Scheme() {
+	case "http", "https":
+	default:
+		return plainBase{}
+	}
+	if base.Username() != "" || base.Password() != "" || base.Hostname() == "" {
+		return plainBase{}
+	}
+	origin := base.Scheme() + "://" + base.Host()
+	// As parseRef: never hand the crawler what net/url rejects (a base
+	// parsed leniently may have an odd host).
+	if _, err := url.Parse(origin + "/"); err != nil {
+		return plainBase{}
+	}
+	b := plainBase{origin: origin}
+	dir := base.Pathname()
+	// An opaque base path (no '/'), or one with escapes, is left to the
+	// parser.
+	if i := strings.LastIndexByte(dir, '/'); i >= 0 && strings.HasPrefix(dir, "/") && !strings.Contains(dir[:i+1], "%") {
+		b.dir = dir[:i+1]
+	}
+	return b
+}
+
+// resolve is plainRef against this base.
+func (b plainBase) resolve(rawURL string) (string, bool) {
+	if b.origin == "" || rawURL == "" {
 		return "", false
 	}
 	ref := rawURL
@@ -80,34 +128,13 @@ func plainRef(rawURL string, base *whatwg.Url) (string, bool) {
 			return "", false
 		}
 	}
-	switch base.Scheme() {
-	case "http", "https":
-	default:
+	if ref[0] == '/' {
+		return b.origin + ref, true
+	}
+	if b.dir == "" {
 		return "", false
 	}
-	if base.Username() != "" || base.Password() != "" || base.Hostname() == "" {
-		return "", false
-	}
-	path := ref
-	if ref[0] != '/' {
-		dir := base.Pathname()
-		if i := strings.LastIndexByte(dir, '/'); i >= 0 {
-			dir = dir[:i+1]
-		} else {
-			return "", false // an opaque base path: leave it to the parser
-		}
-		if strings.Contains(dir, "%") || !strings.HasPrefix(dir, "/") {
-			return "", false
-		}
-		path = dir + ref
-	}
-	out := base.Scheme() + "://" + base.Host() + path
-	// As parseRef: never hand the crawler what net/url rejects (a base
-	// parsed leniently may have an odd host).
-	if _, err := url.Parse(out); err != nil {
-		return "", false
-	}
-	return out, true
+	return b.origin + b.dir + ref, true
 }
 
 // parseRef is normalizeRef through the WHATWG parser.
