@@ -21,7 +21,7 @@ import (
 //     completion is handed over; a completion not yet committed leaves its
 //     entry at the head of the frontier, and a resumed run takes such
 //     entries from the archive (schedule's suspects, fromArchive). At most
-//     maxPending completions wait at a time.
+//     maxUncommitted completions are handed over and not committed.
 //   - power loss: before each group the WARC file is fsynced (sync), so a
 //     state that says a URL is done never outlives its capture. (Before,
 //     the state was fsynced per fetch but the WARC file only at rotation.)
@@ -53,7 +53,10 @@ const commitEvery = 50 * time.Millisecond
 const (
 	commitAt    = 256
 	commitLinks = 4096
-	maxPending  = 2 * commitAt // at most this many completions are uncommitted
+	maxPending  = 2 * commitAt // at most this many completions wait for a group
+	// maxUncommitted completions are handed over but not committed at
+	// most: a group being committed and the next one waiting.
+	maxUncommitted = 2 * maxPending
 )
 
 var errCommitterClosed = errors.New("crawler state: committer closed")

@@ -155,7 +155,7 @@ func (c *Crawler) schedule(ctx, siteCtx, fetchCtx context.Context, sc *siteCrawl
 		suspects = 0
 	)
 	if sc.resumed && c.cfg.Archived != nil {
-		suspects = slots + maxPending // and as many waited for their commit
+		suspects = slots + maxUncommitted // and those waiting for their commit
 	}
 	waitOne := func() {
 		if err := <-done; err != nil && stateErr == nil {
