@@ -107,9 +107,10 @@ func TestNotes(t *testing.T) {
 	ix2.Close()
 }
 
-// TestArchivedSince: the latest response of a URL made at or after a
-// time is found, with its block and record ID; an earlier one, another
-// URL with this one as a prefix, or a revisit is not.
+// TestArchivedSince: the latest capture of a URL made at or after a time
+// is found, with its record ID and block (for a revisit, its original's,
+// which holds the payload); an earlier one, or another URL with this one
+// as a prefix, is not.
 func TestArchivedSince(t *testing.T) {
 	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
 	layout := archive.Layout{Root: t.TempDir()}
@@ -132,10 +133,24 @@ func TestArchivedSince(t *testing.T) {
 	if _, _, ok, err := ix.ArchivedSince(ctx, "http://s.test/a", t0.Add(time.Hour)); ok || err != nil {
 		t.Errorf("a capture before since was found (%v)", err)
 	}
-	if _, _, ok, err := ix.ArchivedSince(ctx, "http://s.test/b", t0); ok || err != nil {
-		t.Errorf("a revisit was found (%v)", err)
+	block, rid, ok, err := ix.ArchivedSince(ctx, "http://s.test/b", t0)
+	if err != nil || !ok || !strings.Contains(string(block), "<title>new</title>") || !strings.HasPrefix(rid, "<urn:uuid:") || rid == id {
+		t.Errorf("ArchivedSince(/b), a revisit of /a: %q %q %v %v; want /a's block and the revisit's own ID", block, rid, ok, err)
 	}
 	if _, _, ok, err := ix.ArchivedSince(ctx, "http://s.test/", t0); ok || err != nil {
 		t.Errorf("a URL never captured was found (%v)", err)
+	}
+
+	// A revisit whose original another archive holds: not found, so the
+	// crawl fetches the URL again rather than read links from nowhere.
+	other := archive.Layout{Root: t.TempDir()}
+	ix2, err := Open(other, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix2.Close()
+	writeExchanges(t, other, ix2, t0, [][2]string{{"http://s.test/c", htmlPage("new", "second")}}, nil)
+	if _, _, ok, err := ix2.ArchivedSince(ctx, "http://s.test/c", t0); ok || err != nil {
+		t.Errorf("a revisit without its original was found (%v)", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -142,12 +143,15 @@ func (ix *Index) findCapture(uri, date string) (warc.Location, error) {
 
 var errFound = errors.New("found")
 
-// ArchivedSince returns the latest response record of uri made at or after
-// since, if the archive holds one: its block (the HTTP response as
-// recorded, cut at the parse limit plus room for the head, as Observe
-// reads it) and its WARC-Record-ID. A crawl resuming after a kill -9 asks
-// it about the URLs it left in flight, whose records may have been written
-// just before the kill kept the crawler's state from saying so.
+// ArchivedSince returns the latest capture of uri made at or after since,
+// if the archive holds one: its WARC-Record-ID and the HTTP response it
+// stands for, as recorded (cut at the parse limit plus room for the head, as
+// Observe reads it). For a revisit that is its original's response, head
+// included: the payload, which is what a crawl reads links from, is the
+// same. A crawl resuming after a kill -9 asks it about the URLs it left in
+// flight, whose records may have been written just before the kill kept
+// the crawler's state from saying so. A revisit whose original is not in
+// the archive is not found (the URL is fetched again).
 func (ix *Index) ArchivedSince(ctx context.Context, uri string, since time.Time) (block []byte, recordID string, ok bool, err error) {
 	if err := ix.Flush(); err != nil {
 		return nil, "", false, err
@@ -164,7 +168,7 @@ func (ix *Index) ArchivedSince(ctx context.Context, uri string, since time.Time)
 				return nil
 			}
 			var c captureValue
-			if c.unmarshal(v) != nil || c.Revisit || c.Time.Before(since) {
+			if c.unmarshal(v) != nil || c.Time.Before(since) {
 				return nil
 			}
 			loc = warc.Location{File: c.WARC, Offset: c.Offset, Length: c.Length} // the latest wins: keys sort by time
@@ -177,14 +181,28 @@ func (ix *Index) ArchivedSince(ctx context.Context, uri string, since time.Time)
 	if err := ctx.Err(); err != nil {
 		return nil, "", false, err
 	}
+	var revisit warc.Header
 	err = readRecordAt(ix.warcDir, loc, func(rec warc.Record) error {
 		recordID = rec.Header.Get("WARC-Record-ID")
+		if strings.EqualFold(rec.Header.Get("WARC-Type"), "revisit") {
+			revisit = slices.Clone(rec.Header)
+			return nil
+		}
 		var err error
 		block, err = readBlock(rec.Block, ix.opts.blockLimit("response"))
 		return err
 	})
 	if err != nil {
 		return nil, "", false, fmt.Errorf("index: read the capture of %s at %s:%d: %w", uri, loc.File, loc.Offset, err)
+	}
+	if revisit != nil {
+		block, err = ix.originals(revisit, warc.Location{})
+		if errors.Is(err, errNoOriginal) {
+			return nil, "", false, nil
+		}
+		if err != nil {
+			return nil, "", false, fmt.Errorf("index: read the original of the revisit of %s at %s:%d: %w", uri, loc.File, loc.Offset, err)
+		}
 	}
 	return block, recordID, true, nil
 }
