@@ -6,10 +6,12 @@
 // decides what an original is.
 //
 // The writer asks while it holds its file lock, so a Store never waits for
-// a disk commit there: new digests sit in memory and a background flusher
+// a disk commit there: new digests sit in memory (and are answered from
+// there, while their batch is committed too) and a background flusher
 // commits them in batches. A crash loses at most the last flush interval of
 // digests, which costs only a missed revisit (a full response is written
-// instead), never a wrong record.
+// instead), never a wrong record. A batch that fails to commit is kept for
+// the next flush, and Close reports the failure.
 package payloads
 
 import (
@@ -41,16 +43,21 @@ type record struct {
 const (
 	flushInterval = 500 * time.Millisecond
 	flushSize     = 2000
+	// maxPending digests wait in memory at most: when commits keep
+	// failing, the ones past it are dropped (each costs one revisit).
+	maxPending = 50 * flushSize
 )
 
 // Store is a persistent warc.PayloadIndex. Safe for concurrent use.
 type Store struct {
-	db      *bolt.DB
-	mu      sync.Mutex
-	pending map[string]record
-	kick    chan struct{}
-	quit    chan struct{}
-	done    chan struct{}
+	db       *bolt.DB
+	mu       sync.Mutex
+	pending  map[string]record
+	flushing map[string]record // the batch being committed
+	err      error             // the first failed commit, for Close
+	kick     chan struct{}
+	quit     chan struct{}
+	done     chan struct{}
 }
 
 // Open opens (or creates) the store at path (archive.Layout.PayloadsPath).
@@ -74,11 +81,15 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
-// Close writes the pending digests and closes the file.
+// Close writes the pending digests and closes the file. It reports the
+// first commit that failed, even if a later one wrote its digests.
 func (s *Store) Close() error {
 	close(s.quit)
 	<-s.done
-	return s.db.Close()
+	s.mu.Lock()
+	err := s.err
+	s.mu.Unlock()
+	return errors.Join(err, s.db.Close())
 }
 
 func (s *Store) flusher() {
@@ -97,16 +108,33 @@ func (s *Store) flusher() {
 	}
 }
 
-func (s *Store) flush() error {
+// flush commits the pending digests. Until the commit is done they are
+// still answered from memory; if it fails they wait for the next flush.
+func (s *Store) flush() {
 	s.mu.Lock()
 	batch := s.pending
 	if len(batch) == 0 {
 		s.mu.Unlock()
-		return nil
+		return
 	}
-	s.pending = map[string]record{}
+	s.pending, s.flushing = map[string]record{}, batch
 	s.mu.Unlock()
-	return s.put(batch)
+	err := s.put(batch)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.flushing = nil
+	if err == nil {
+		return
+	}
+	if s.err == nil {
+		s.err = fmt.Errorf("payloads: commit %d digests: %w", len(batch), err)
+	}
+	for d, rec := range batch { // older than what came since: the first original wins
+		if len(s.pending) >= maxPending {
+			break
+		}
+		s.pending[d] = rec
+	}
 }
 
 // put commits a batch; a digest already stored keeps its first original.
@@ -147,6 +175,9 @@ func (s *Store) Import(batch map[string]warc.Original) error {
 func (s *Store) SeenOriginal(digest string) (warc.Original, bool) {
 	s.mu.Lock()
 	rec, ok := s.pending[digest]
+	if !ok {
+		rec, ok = s.flushing[digest]
+	}
 	s.mu.Unlock()
 	if !ok {
 		_ = s.db.View(func(tx *bolt.Tx) error {
@@ -166,6 +197,9 @@ func (s *Store) RememberOriginal(digest string, o warc.Original) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.pending[digest]; ok {
+		return
+	}
+	if _, ok := s.flushing[digest]; ok {
 		return
 	}
 	s.pending[digest] = record{URI: o.URI, Date: o.Date, RecordID: o.RecordID}

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"crawl/internal/warc"
 )
@@ -83,5 +86,67 @@ func TestStoreLocked(t *testing.T) {
 	defer s.Close()
 	if _, err := Open(path); !errors.Is(err, ErrLocked) {
 		t.Errorf("second open: %v, want ErrLocked", err)
+	}
+}
+
+// TestStoreAnswersWhileCommitting: digests on their way to the disk are
+// still seen (a writer asking then would otherwise write a full response
+// where a revisit belongs), and are not remembered a second time.
+func TestStoreAnswersWhileCommitting(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "payloads.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	first := warc.Original{URI: "http://a.test/", RecordID: "<urn:uuid:1>"}
+	s.RememberOriginal("sha1:X", first)
+	// Hold the file's write lock: the flush takes the batch and waits.
+	hold, held := make(chan struct{}), make(chan struct{})
+	go s.db.Update(func(*bolt.Tx) error { close(held); <-hold; return nil })
+	<-held
+	flushed := make(chan struct{})
+	go func() { s.flush(); close(flushed) }()
+	for {
+		s.mu.Lock()
+		taken := s.flushing != nil
+		s.mu.Unlock()
+		if taken {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if o, ok := s.SeenOriginal("sha1:X"); !ok || o != first {
+		t.Errorf("while committing: %+v %v", o, ok)
+	}
+	s.RememberOriginal("sha1:X", warc.Original{URI: "http://later.test/"})
+	close(hold)
+	<-flushed
+	if o, ok := s.SeenOriginal("sha1:X"); !ok || o != first {
+		t.Errorf("after the commit: %+v %v", o, ok)
+	}
+}
+
+// TestStoreReportsFailedCommit: a batch the disk refuses stays answered
+// and waiting for the next flush, and Close says it failed.
+func TestStoreReportsFailedCommit(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "payloads.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := warc.Original{URI: "http://a.test/", RecordID: "<urn:uuid:1>"}
+	s.RememberOriginal("sha1:X", first)
+	s.db.Close() // the file is gone from under the store
+	s.flush()
+	if o, ok := s.SeenOriginal("sha1:X"); !ok || o != first {
+		t.Errorf("after a failed commit: %+v %v", o, ok)
+	}
+	s.mu.Lock()
+	_, waiting := s.pending["sha1:X"]
+	s.mu.Unlock()
+	if !waiting {
+		t.Error("the failed batch does not wait for the next flush")
+	}
+	if err := s.Close(); err == nil || !strings.Contains(err.Error(), "commit 1 digests") {
+		t.Errorf("Close: %v, want the failed commit", err)
 	}
 }
