@@ -8,14 +8,17 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 )
 
 // ErrInUse: another process has the archive open for writing.
 var ErrInUse = errors.New("archive in use")
 
-// InUseError says which process holds the archive. It is ErrInUse.
+// InUseError says which process holds the archive (or another lock file,
+// LockFile). It is ErrInUse.
 type InUseError struct {
-	Dir     string
+	What    string // what is locked; "" is "archive"
+	Dir     string // the archive, or the lock file
 	PID     int    // 0 when the lock file does not say
 	Command string // the holder's command line, as it wrote it
 }
@@ -28,7 +31,11 @@ func (e *InUseError) Error() string {
 	if e.Command != "" {
 		who += " (" + e.Command + ")"
 	}
-	return fmt.Sprintf("archive %s in use by %s", e.Dir, who)
+	what := e.What
+	if what == "" {
+		what = "archive"
+	}
+	return fmt.Sprintf("%s %s in use by %s", what, e.Dir, who)
 }
 
 func (e *InUseError) Is(target error) bool { return target == ErrInUse }
@@ -52,16 +59,43 @@ func (l Layout) Lock(command string) (*Lock, error) {
 	if err := os.MkdirAll(l.Root, 0o755); err != nil {
 		return nil, fmt.Errorf("archive: %w", err)
 	}
-	f, err := os.OpenFile(l.LockPath(), os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("archive: lock: %w", err)
+	k, err := LockFile(l.LockPath(), command, 0)
+	var inUse *InUseError
+	if errors.As(err, &inUse) {
+		inUse.What, inUse.Dir = "", l.Root
+		return nil, inUse
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		defer f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, holder(l.Root, f)
+	if err != nil {
+		return nil, fmt.Errorf("archive: %w", err)
+	}
+	return k, nil
+}
+
+// LockFile takes an exclusive flock on the file at path (created if need
+// be) and writes this process's PID and command line into it, as Lock does
+// for the archive; other holders of locks of their own (the index's
+// writer) use it too. While another process holds it, LockFile tries again
+// until wait has passed, then fails with an *InUseError naming the holder.
+func LockFile(path, command string, wait time.Duration) (*Lock, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock: %w", err)
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			break
 		}
-		return nil, fmt.Errorf("archive: lock %s: %w", l.LockPath(), err)
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		if !time.Now().Before(deadline) {
+			defer f.Close()
+			return nil, holder(path, f)
+		}
+		time.Sleep(min(50*time.Millisecond, time.Until(deadline)))
 	}
 	// Ours now: say who we are. The holder writes only while it holds the
 	// lock, so a reader sees a whole line or an empty file.
@@ -74,14 +108,14 @@ func (l Layout) Lock(command string) (*Lock, error) {
 	}
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("archive: lock %s: %w", l.LockPath(), err)
+		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	return &Lock{f: f}, nil
 }
 
 // holder reads who holds the lock from its file.
-func holder(dir string, f *os.File) error {
-	e := &InUseError{Dir: dir}
+func holder(path string, f *os.File) error {
+	e := &InUseError{What: "lock file", Dir: path}
 	b := make([]byte, 4096)
 	n, _ := f.ReadAt(b, 0)
 	line, _, _ := bytes.Cut(b[:n], []byte("\n"))
@@ -91,7 +125,7 @@ func holder(dir string, f *os.File) error {
 	return e
 }
 
-// Unlock releases the archive. The lock file stays (removing it would race
+// Unlock releases the archive (or the file of LockFile). The lock file stays (removing it would race
 // with a process about to lock it); its content is cleared.
 func (k *Lock) Unlock() error {
 	if k == nil || k.f == nil {

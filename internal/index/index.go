@@ -168,7 +168,7 @@ type Index struct {
 	searchDir string // "" for an index.db-only writer (catchUpDB)
 	store     *store
 	search    *searchWriter // nil when the search index is not followed live (DeferSearch)
-	lock      *writerLock
+	lock      *archive.Lock
 
 	jobs      chan *job // in record order, to the writer
 	work      chan *job // to the decoders, any order
@@ -235,12 +235,12 @@ func openWriter(layout archive.Layout, opts Options, timeout time.Duration, with
 		return nil, err
 	}
 	if err := dropOtherSchema(layout, opts); err != nil {
-		lock.release()
+		lock.Unlock()
 		return nil, err
 	}
 	ix, err := openAt(layout.IndexPath(), layout.SearchDir(), layout.WARCDir(), opts, false, withSearch)
 	if err != nil {
-		lock.release()
+		lock.Unlock()
 		return nil, err
 	}
 	ix.lock = lock
@@ -460,7 +460,7 @@ func (ix *Index) Close() error {
 		}
 	}
 	if ix.lock != nil {
-		ix.lock.release()
+		ix.lock.Unlock()
 	}
 	return err
 }

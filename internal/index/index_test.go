@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -339,8 +340,8 @@ func TestErrors(t *testing.T) {
 	// A second writer on the same archive is refused, not left waiting.
 	opts := testOptions()
 	opts.LockTimeout = 100 * time.Millisecond
-	if _, err := Open(layout, opts); !errors.Is(err, ErrLocked) {
-		t.Errorf("second Open: %v, want ErrLocked", err)
+	if _, err := Open(layout, opts); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "in use by process "+strconv.Itoa(os.Getpid())) {
+		t.Errorf("second Open: %v, want ErrLocked naming the holder", err)
 	}
 	if _, err := Rebuild(ctx, layout, opts); !errors.Is(err, ErrLocked) {
 		t.Errorf("Rebuild while a writer is open: %v, want ErrLocked", err)

@@ -95,7 +95,7 @@ func Rebuild(ctx context.Context, layout archive.Layout, opts Options) (RebuildS
 	if err != nil {
 		return stats, fmt.Errorf("rebuild: %w", err)
 	}
-	defer lock.release()
+	defer lock.Unlock()
 
 	tmpDB, tmpSearch := layout.IndexPath()+".rebuild", layout.SearchDir()+".rebuild"
 	os.Remove(tmpDB)
