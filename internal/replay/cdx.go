@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"container/heap"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -152,31 +151,18 @@ type CDXRow struct {
 
 func newCDXRow(c index.CaptureRow, key string) CDXRow {
 	r := CDXRow{URLKey: key, Timestamp: Timestamp(c.Time), Time: c.Time}
-	add := func(k, v string) { r.fields = append(r.fields, [2]string{k, v}) }
-	add("url", c.URL)
-	mime := c.MIME
-	if c.Revisit {
-		mime = "warc/revisit"
-	}
-	if mime != "" {
-		add("mime", mime)
-	}
-	if c.Status != 0 {
-		add("status", strconv.Itoa(c.Status))
-	}
-	if d := c.Digest; d != "" {
-		if _, v, ok := strings.Cut(d, ":"); ok {
-			d = v
-		}
-		add("digest", d)
-	}
-	add("length", strconv.FormatInt(c.Length, 10))
-	add("offset", strconv.FormatInt(c.Offset, 10))
-	add("filename", c.WARC)
-	if c.Truncated != "" {
-		add("truncated", c.Truncated)
-	}
-	r.line = r.URLKey + " " + r.Timestamp + " " + jsonObject(r.fields)
+	r.fields = warc.CDXJFields{
+		URL:       c.URL,
+		MIME:      c.MIME,
+		Status:    c.Status,
+		Digest:    c.Digest,
+		Length:    c.Length,
+		Offset:    c.Offset,
+		Filename:  c.WARC,
+		Truncated: c.Truncated,
+		Revisit:   c.Revisit,
+	}.Pairs()
+	r.line = warc.CDXJLine(r.URLKey, r.Timestamp, r.fields)
 	return r
 }
 
@@ -198,27 +184,6 @@ func (r CDXRow) Get(name string) string {
 
 // CDXJ is the row as `crawl cdx` writes it.
 func (r CDXRow) CDXJ() string { return r.line }
-
-// jsonObject writes fields as a JSON object in order, as JSON.stringify
-// does (no HTML escaping).
-func jsonObject(fields [][2]string) string {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	b.WriteByte('{')
-	for i, f := range fields {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		enc.Encode(f[0])
-		b.Truncate(b.Len() - 1)
-		b.WriteByte(':')
-		enc.Encode(f[1])
-		b.Truncate(b.Len() - 1)
-	}
-	b.WriteByte('}')
-	return b.String()
-}
 
 // CDX runs a query over the index: the matching captures, sorted as pywb
 // sorts a CDXJ index (bytewise by line: SURT key, timestamp, then the
@@ -420,7 +385,7 @@ func WriteCDX(w io.Writer, q CDXQuery, rows []CDXRow, m Memento) error {
 					fields = append(fields, [2]string{f, r.Get(f)})
 				}
 			}
-			b.WriteString(jsonObject(fields))
+			b.WriteString(warc.JSONObject(fields))
 		case "link":
 			m.Original = r.Get("url")
 			b.WriteString(fmt.Sprintf(`<%s>; rel="memento"; datetime="%s"`, m.Root+Path(m.Prefix, r.Timestamp, "", m.Original), HTTPDate(r.Time)))

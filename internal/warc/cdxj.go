@@ -106,9 +106,6 @@ func indexFile(ctx context.Context, path string, add func(string)) error {
 					status, mime = head.Status, mediaType(head.ContentType)
 				}
 			}
-			if typ == TypeRevisit {
-				mime = "warc/revisit"
-			}
 		default:
 			mime = h.Get("Content-Type")
 		}
@@ -126,47 +123,100 @@ func indexFile(ctx context.Context, path string, add func(string)) error {
 		if err != nil {
 			key = uri // an unparseable URI still gets indexed, under itself
 		}
-		var b strings.Builder
-		b.WriteString(key)
-		b.WriteByte(' ')
-		b.WriteString(timestamp14(h.Get("WARC-Date")))
-		b.WriteString(" {")
-		n := 0
-		field := func(name, value string) {
-			if n > 0 {
-				b.WriteByte(',')
-			}
-			n++
-			b.WriteString(jsonString(name))
-			b.WriteByte(':')
-			b.WriteString(jsonString(value))
-		}
-		field("url", uri)
-		if mime != "" {
-			field("mime", mime)
-		}
-		if status != 0 {
-			field("status", itoa(int64(status)))
-		}
-		if d := h.Get("WARC-Payload-Digest"); d != "" {
-			if _, v, ok := strings.Cut(d, ":"); ok {
-				d = v
-			}
-			field("digest", d)
-		}
-		field("length", itoa(loc.Length))
-		field("offset", itoa(loc.Offset))
-		field("filename", loc.File)
-		if method != "" {
-			field("method", method)
-		}
-		if t := h.Get("WARC-Truncated"); t != "" && typ != TypeRevisit {
-			field("truncated", t)
-		}
-		b.WriteByte('}')
-		add(b.String())
+		add(CDXJLine(key, timestamp14(h.Get("WARC-Date")), CDXJFields{
+			URL:       uri,
+			MIME:      mime,
+			Status:    status,
+			Digest:    h.Get("WARC-Payload-Digest"),
+			Length:    loc.Length,
+			Offset:    loc.Offset,
+			Filename:  loc.File,
+			Method:    method,
+			Truncated: h.Get("WARC-Truncated"),
+			Revisit:   typ == TypeRevisit,
+		}.Pairs()))
 		return nil
 	})
+}
+
+// CDXJFields are what a CDXJ line says of one capture (pywb's fields).
+type CDXJFields struct {
+	URL      string
+	MIME     string // the response's media type; a revisit's is "warc/revisit"
+	Status   int    // 0: none (not an HTTP response)
+	Digest   string // WARC-Payload-Digest, with or without its "sha1:"
+	Length   int64
+	Offset   int64
+	Filename string
+	// Method is the request's when not GET (the key then carries
+	// __wb_method=, as pywb's does).
+	Method    string
+	Truncated string // WARC-Truncated; a revisit's is not told
+	Revisit   bool
+}
+
+// Pairs returns the fields of the line's JSON part, in pywb's order, those
+// without a value left out.
+func (f CDXJFields) Pairs() [][2]string {
+	var p [][2]string
+	add := func(k, v string) { p = append(p, [2]string{k, v}) }
+	add("url", f.URL)
+	mime := f.MIME
+	if f.Revisit {
+		mime = "warc/revisit"
+	}
+	if mime != "" {
+		add("mime", mime)
+	}
+	if f.Status != 0 {
+		add("status", itoa(int64(f.Status)))
+	}
+	if d := f.Digest; d != "" {
+		if _, v, ok := strings.Cut(d, ":"); ok {
+			d = v
+		}
+		add("digest", d)
+	}
+	add("length", itoa(f.Length))
+	add("offset", itoa(f.Offset))
+	add("filename", f.Filename)
+	if f.Method != "" {
+		add("method", f.Method)
+	}
+	if f.Truncated != "" && !f.Revisit {
+		add("truncated", f.Truncated)
+	}
+	return p
+}
+
+// CDXJLine is one line of a CDXJ index: the SURT key, the 14-digit
+// timestamp and the fields as a JSON object in order (as JSON.stringify
+// writes it: no HTML escaping). Lines sort bytewise as pywb sorts them.
+func CDXJLine(key, timestamp string, pairs [][2]string) string {
+	var b strings.Builder
+	b.WriteString(key)
+	b.WriteByte(' ')
+	b.WriteString(timestamp)
+	b.WriteByte(' ')
+	b.WriteString(JSONObject(pairs))
+	return b.String()
+}
+
+// JSONObject writes pairs as a JSON object of strings, in order, as
+// JSON.stringify does (no HTML escaping).
+func JSONObject(pairs [][2]string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, f := range pairs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(jsonString(f[0]))
+		b.WriteByte(':')
+		b.WriteString(jsonString(f[1]))
+	}
+	b.WriteByte('}')
+	return b.String()
 }
 
 // mediaType is a Content-Type without parameters, trimmed.
