@@ -95,6 +95,7 @@ func TestSrcsetURLs(t *testing.T) {
 		{"a,b.jpg 1x, c.jpg 2x", []string{"a,b.jpg", "c.jpg"}},
 		{"a.jpg, b.jpg", []string{"a.jpg", "b.jpg"}},
 		{"a.jpg (w 100, h 2), b.jpg", []string{"a.jpg", "b.jpg"}},
+		{"a.png 1x (b(c)d, e.png 2x", []string{"a.png", "e.png"}}, // parentheses do not nest (replay's TestSrcsetParens)
 		{" , ,, ", nil},
 		{"", nil},
 	} {

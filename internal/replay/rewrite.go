@@ -478,15 +478,18 @@ func (rw *Rewriter) srcset(v []byte, base *url.URL) []byte {
 		if ue < i {
 			continue // the URL ended with commas: no descriptors
 		}
-		// Descriptors run to the next comma outside parentheses.
+		// Descriptors run to the next comma outside parentheses. As in
+		// the HTML standard's tokenizer (and page's srcsetURLs, which
+		// finds the links a crawl follows), parentheses do not nest: the
+		// first ')' closes them.
 		s = i
-		depth := 0
-		for i < len(v) && (v[i] != ',' || depth > 0) {
+		paren := false
+		for i < len(v) && (v[i] != ',' || paren) {
 			switch v[i] {
 			case '(':
-				depth++
+				paren = true
 			case ')':
-				depth = max(depth-1, 0)
+				paren = false
 			}
 			i++
 		}

@@ -199,6 +199,19 @@ func TestFrameLinksStayInFrames(t *testing.T) {
 	}
 }
 
+// TestSrcsetParens: a srcset's descriptors end at a comma outside
+// parentheses, and parentheses do not nest (the HTML standard's
+// tokenizer, which browsers and the crawler follow): the candidate after
+// "(b(c)d," is a URL of its own, rewritten like the first.
+func TestSrcsetParens(t *testing.T) {
+	rw := testRewriter(t, "http://a.kp/")
+	got := string(rw.HTML([]byte(`<img srcset="a.png 1x (b(c)d, e.png 2x">`)))
+	want := `<img srcset="/web/20160920123456im_/http://a.kp/a.png 1x (b(c)d, /web/20160920123456im_/http://a.kp/e.png 2x">`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
 func TestBannerWithoutBody(t *testing.T) {
 	rw := testRewriter(t, "http://a.kp/")
 	rw.Banner = []byte("<b>B</b>")
