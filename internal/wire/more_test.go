@@ -433,3 +433,30 @@ func TestReadDecodedOfTransport(t *testing.T) {
 		})
 	}
 }
+
+// TestReadDecodedAfterRead: ReadDecoded reads what is left of the body, as
+// it does of any body, also when the Transport could hand out the
+// spool's bytes without a copy: a caller that read the first bytes itself
+// does not get them a second time.
+func TestReadDecodedAfterRead(t *testing.T) {
+	text := repeat(3000)
+	srv := startRawServer(t, nil, writeAll(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(text), text)))
+	tr := NewTransport(Options{
+		ConnectTo: map[string]string{"site.test:80": srv.addr()},
+		SpoolDir:  t.TempDir(),
+	})
+	req, _ := http.NewRequest("GET", "http://site.test/", nil)
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	head := make([]byte, 100)
+	if _, err := io.ReadFull(resp.Body, head); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadDecoded(resp, 1<<20)
+	if err != nil || string(head)+string(got) != text {
+		t.Errorf("read %q, then ReadDecoded gave %d bytes starting %.20q (%v); want the %d bytes after the first 100", head[:20], len(got), got, err, len(text)-100)
+	}
+}

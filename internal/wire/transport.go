@@ -382,11 +382,13 @@ type spoolBody struct {
 	once      sync.Once
 	// payload is the body's bytes in the spool's memory when they are the
 	// payload as sent (no chunked coding) and the spool never went to a
-	// file: ReadDecoded takes them without a copy.
+	// file: ReadDecoded takes them without a copy. A Read forgets them:
+	// from then on the body is what is left, which only a read gives.
 	payload []byte
 }
 
 func (b *spoolBody) Read(p []byte) (int, error) {
+	b.payload = nil
 	n, err := b.r.Read(p)
 	if err != nil && err != io.EOF && b.truncated && !errors.Is(err, errReleased) {
 		err = io.EOF
