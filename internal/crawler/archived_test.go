@@ -100,7 +100,14 @@ func TestResumeTakesArchivedCapture(t *testing.T) {
 	b := newTestArchive(t, dir)
 	cfg = b.config()
 	cfg.ConnectTo = []string{rule}
-	cfg.Archived = archivedIn(t, filepath.Join(dir, "warc"))
+	archived := archivedIn(t, filepath.Join(dir, "warc"))
+	var asked []string
+	cfg.Archived = func(ctx context.Context, url string, since time.Time) ([]byte, string, bool, error) {
+		mu.Lock()
+		asked = append(asked, url)
+		mu.Unlock()
+		return archived(ctx, url, since)
+	}
 	sum := run(t, cfg, site)
 	if sum.Sites[0].Status != StatusDone || sum.Resumed != 1 {
 		t.Errorf("resumed run: %+v, want done with 1 entry taken from the archive", sum)
@@ -108,6 +115,11 @@ func TestResumeTakesArchivedCapture(t *testing.T) {
 	b.close()
 	mu.Lock()
 	defer mu.Unlock()
+	// The frontier held only /x when the run began: what the run queued
+	// itself cannot have been in flight before.
+	if strings.Join(asked, " ") != "http://r.test/x" {
+		t.Errorf("looked up in the archive: %q, want only http://r.test/x", asked)
+	}
 	if requests["/x"] != 1 || requests["/child"] != 1 {
 		t.Errorf("requests %v: want /x once (its capture was in the archive) and /child, its link, once", requests)
 	}

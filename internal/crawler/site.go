@@ -150,12 +150,21 @@ func (c *Crawler) schedule(ctx, siteCtx, fetchCtx context.Context, sc *siteCrawl
 		inflight int
 		err      error
 		// An interrupted run had at most slots entries in flight, and
-		// took them in frontier order: they are the first slots
-		// entries now.
-		suspects = 0
+		// took them in frontier order, and at most maxUncommitted more
+		// waited for their commit: they are among the first entries
+		// now, up to the key suspectsEnd. Entries this run queues come
+		// after it: they are fetched (a 429 requeued here, say, is not
+		// taken from its own archived 429).
+		suspectsEnd []byte
 	)
 	if sc.resumed && c.cfg.Archived != nil {
-		suspects = slots + maxUncommitted // and those waiting for their commit
+		head, err := c.state.load(sc.site.Name, nil, slots+maxUncommitted)
+		if err != nil {
+			return "state: " + err.Error(), err
+		}
+		if len(head) > 0 {
+			suspectsEnd = head[len(head)-1].key
+		}
 	}
 	waitOne := func() {
 		if err := <-done; err != nil && stateErr == nil {
@@ -211,10 +220,7 @@ func (c *Crawler) schedule(ctx, siteCtx, fetchCtx context.Context, sc *siteCrawl
 		e := queue[0]
 		queue = queue[1:]
 		inflight++
-		if suspects > 0 {
-			e.resumed = true
-			suspects--
-		}
+		e.resumed = suspectsEnd != nil && bytes.Compare(e.key, suspectsEnd) <= 0
 		// The host's ticket is taken here, in frontier order, not when the
 		// goroutine gets going: see gate.
 		var tk *ticket
