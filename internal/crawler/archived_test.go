@@ -228,3 +228,61 @@ func TestResumeNotesArchivedCapture(t *testing.T) {
 		t.Errorf("notes %+v, want one links-cut note on http://n.test/x naming its capture %s", notes, xID)
 	}
 }
+
+// TestResumeRetriesArchived429: a URL whose 429 answer was archived but
+// not committed before the crawl died is retried on resume, as the killed
+// run would have done: the 429 taken from the archive is not the page.
+func TestResumeRetriesArchived429(t *testing.T) {
+	var busy atomic.Bool
+	busy.Store(true)
+	requests := map[string]int{}
+	var mu sync.Mutex
+	site, rule, _ := startSite(t, "b.test", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests[r.URL.Path]++
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/":
+			html(w, `<title>home</title><a href="/x">x</a>`)
+		case "/x":
+			if busy.Load() {
+				w.Header().Set("Retry-After", "0")
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+			html(w, `<title>x</title><a href="/child">child</a>`)
+		default:
+			html(w, "<title>leaf</title>")
+		}
+	}))
+	dir := t.TempDir()
+	a := newTestArchive(t, dir)
+	cfg := a.config()
+	cfg.ConnectTo = []string{rule}
+	cfg.Writer = &crashAfter{Recorder: a.writer, url: "http://b.test/x", state: a.state}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Run(context.Background(), []Site{site}); err == nil {
+		t.Fatal("the crawl went on after its state closed")
+	}
+	a.writer.Close()
+	a.payloads.Close()
+	a.writer, a.state, a.payloads = nil, nil, nil
+
+	busy.Store(false)
+	b := newTestArchive(t, dir)
+	cfg = b.config()
+	cfg.ConnectTo = []string{rule}
+	cfg.Archived = archivedIn(t, filepath.Join(dir, "warc"))
+	if sum := run(t, cfg, site); sum.Sites[0].Status != StatusDone {
+		t.Errorf("resumed run: %+v, want done", sum)
+	}
+	b.close()
+	mu.Lock()
+	defer mu.Unlock()
+	if requests["/x"] != 2 || requests["/child"] != 1 {
+		t.Errorf("requests %v: want /x twice (its 429 retried) and its link /child once", requests)
+	}
+}

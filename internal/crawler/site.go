@@ -336,6 +336,9 @@ func (c *Crawler) fromArchive(ctx context.Context, sc *siteCrawl, e *entry, u *u
 		return false, nil // not a readable response: fetch it
 	}
 	f.status, f.header = resp.StatusCode, resp.Header
+	// A 429 or 503 is retried, as the killed run would have committed
+	// it. (Its Retry-After is long past.)
+	c.retryLater(e, f.status, comp)
 	if mayHoldLinks(resp.Header.Get("Content-Type")) {
 		f.body, _ = wire.ReadDecoded(resp, c.cfg.Parse.MaxBody)
 	}
@@ -404,13 +407,8 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 		}
 	}()
 	f := c.fetch(fetchCtx, u)
-	if f.status == http.StatusTooManyRequests || f.status == http.StatusServiceUnavailable {
+	if c.retryLater(e, f.status, comp) {
 		backoff = c.retryAfter(f.header)
-		if e.Retries < c.cfg.MaxRetries {
-			re := *e
-			re.Retries++
-			comp.requeue = &re
-		}
 	}
 	if c.cfg.HostParallel > 1 {
 		c.polite.release(tk, backoff)
@@ -559,6 +557,21 @@ func (c *Crawler) finish(sc *siteCrawl, comp *completion, host string, f *fetche
 		return err
 	}
 	return c.commits.submit(comp)
+}
+
+// retryLater sets comp to queue e again at the end of the frontier when
+// status (429, 503) asks to come back later and e has retries left. It
+// reports whether status asks to wait.
+func (c *Crawler) retryLater(e *entry, status int, comp *completion) bool {
+	if status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable {
+		return false
+	}
+	if e.Retries < c.cfg.MaxRetries {
+		re := *e
+		re.Retries++
+		comp.requeue = &re
+	}
+	return true
 }
 
 // retryAfter is how long a 429/503 asks us to wait: Retry-After (seconds or
