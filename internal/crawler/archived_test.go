@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -284,5 +286,53 @@ func TestResumeRetriesArchived429(t *testing.T) {
 	defer mu.Unlock()
 	if requests["/x"] != 2 || requests["/child"] != 1 {
 		t.Errorf("requests %v: want /x twice (its 429 retried) and its link /child once", requests)
+	}
+}
+
+// TestResumeLooksUpWhateverTheSlots: the entries a killed run can have
+// left archived but uncommitted are looked up on resume even when this
+// run has fewer slots than the killed one had (a lower --host-parallel):
+// the killed run may have had the most slots any run has in flight.
+func TestResumeLooksUpWhateverTheSlots(t *testing.T) {
+	site, rule, log := startSite(t, "s.test", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/robots.txt":
+			io.WriteString(w, "User-agent: *\nDisallow: /d/\n")
+		default:
+			html(w, "<title>leaf</title>")
+		}
+	}))
+	a := newTestArchive(t, "")
+	// The state a run with HostParallel 16 left when killed: its 64
+	// slots and maxUncommitted completions waiting took the first entries
+	// (disallowed here, so that they cost no fetch); the last of them was
+	// archived but not committed.
+	var es []*entry
+	for i := range maxUncommitted + 1 {
+		es = append(es, &entry{URL: fmt.Sprintf("http://s.test/d/%d", i)})
+	}
+	es = append(es, &entry{URL: "http://s.test/x"})
+	rec := &siteRecord{Status: StatusCrawling, Started: time.Now().UTC().Add(-time.Minute), Hosts: map[string]*tally{}}
+	if err := a.state.seed(site.Name, es, rec); err != nil {
+		t.Fatal(err)
+	}
+	cfg := a.config()
+	cfg.ConnectTo = []string{rule}
+	cfg.HostParallel = 1
+	var asked []string
+	cfg.Archived = func(_ context.Context, url string, _ time.Time) ([]byte, string, bool, error) {
+		asked = append(asked, url)
+		if url != "http://s.test/x" {
+			return nil, "", false, nil
+		}
+		body := `<a href="/child">child</a>`
+		return fmt.Appendf(nil, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s", len(body), body), "<urn:uuid:x>", true, nil
+	}
+	sum := run(t, cfg, site)
+	if sum.Resumed != 1 || !slices.Contains(asked, "http://s.test/x") {
+		t.Errorf("resumed run: %+v, looked up %d URLs; want /x taken from the archive", sum, len(asked))
+	}
+	if got := log.paths(); slices.Contains(got, "/x") || !slices.Contains(got, "/child") {
+		t.Errorf("requests %q: want /child, and not /x (archived)", got)
 	}
 }

@@ -45,7 +45,7 @@
 //     where this one stopped. A fetch whose record was written but not
 //     committed is, with Config.Archived, completed from that record
 //     instead: the entries an interrupted run can have had in flight or
-//     waiting (the first slots + maxUncommitted of the frontier) are looked up
+//     waiting (the first maxSlots + maxUncommitted of the frontier) are looked up
 //     first.
 //
 // The seen set is per site, so each site's snapshot is complete in itself:

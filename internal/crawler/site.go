@@ -142,23 +142,24 @@ func (c *Crawler) schedule(ctx, siteCtx, fetchCtx context.Context, sc *siteCrawl
 	if c.cfg.HostParallel > 1 {
 		slots *= 4
 	}
-	slots = min(slots, 64)
+	slots = min(slots, maxSlots)
 	done := make(chan error, slots)
 	var (
 		queue    []*entry
 		cursor   []byte
 		inflight int
 		err      error
-		// An interrupted run had at most slots entries in flight, and
-		// took them in frontier order, and at most maxUncommitted more
-		// waited for their commit: they are among the first entries
-		// now, up to the key suspectsEnd. Entries this run queues come
-		// after it: they are fetched (a 429 requeued here, say, is not
-		// taken from its own archived 429).
+		// An interrupted run had at most maxSlots entries in flight
+		// (whatever its HostParallel and hosts were), and took them in
+		// frontier order, and at most maxUncommitted more waited for
+		// their commit: they are among the first entries now, up to the
+		// key suspectsEnd. Entries this run queues come after it: they
+		// are fetched (a 429 requeued here, say, is not taken from its
+		// own archived 429).
 		suspectsEnd []byte
 	)
 	if sc.resumed && c.cfg.Archived != nil {
-		head, err := c.state.load(sc.site.Name, nil, slots+maxUncommitted)
+		head, err := c.state.load(sc.site.Name, nil, maxSlots+maxUncommitted)
 		if err != nil {
 			return "state: " + err.Error(), err
 		}
@@ -350,6 +351,9 @@ func (c *Crawler) fromArchive(ctx context.Context, sc *siteCrawl, e *entry, u *u
 	// them after queueing the links. (If it had, they are there twice.)
 	return true, c.complete(sc, e, u, host, f, comp)
 }
+
+// maxSlots bounds a site's visits in flight (schedule's slots).
+const maxSlots = 64
 
 // frontierChunk is how many discovered URLs a visit hands to the committer
 // at once.
