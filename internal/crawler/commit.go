@@ -129,6 +129,13 @@ func (m *committer) close() error {
 	return err
 }
 
+// failed returns the committer's first failure, or nil.
+func (m *committer) failed() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.err
+}
+
 func (m *committer) kickLocked() {
 	select {
 	case m.kick <- struct{}{}:

@@ -1,12 +1,18 @@
 package crawler
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"crawl/internal/warc"
 )
 
 // frontierURLs lists a site's frontier, in order.
@@ -211,5 +217,74 @@ func TestCommitterFails(t *testing.T) {
 	}
 	if ran || len(frontierURLs(t, st, "s")) != 0 {
 		t.Errorf("a failed group was applied (after ran: %v)", ran)
+	}
+}
+
+// syncFailsOnce is a WARC writer whose first fsync fails, as a disk's
+// may: the committer cannot commit the group that waited for it.
+type syncFailsOnce struct {
+	*warc.Writer
+	failed atomic.Bool
+}
+
+var errSyncFailed = errors.New("fsync: input/output error")
+
+func (w *syncFailsOnce) Sync() error {
+	if w.failed.CompareAndSwap(false, true) {
+		return errSyncFailed
+	}
+	return w.Writer.Sync()
+}
+
+// TestCommitFailureResumes: a run whose committer failed returns the
+// error and leaves its sites, those it had begun and those it had not, for
+// the next run to resume: nothing is lost, nothing fetched twice.
+func TestCommitFailureResumes(t *testing.T) {
+	mux := func(host string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/" {
+				html(w, `<title>`+host+`</title><a href="/a">a</a><a href="/b">b</a>`)
+				return
+			}
+			html(w, "<title>"+host+r.URL.Path+"</title>")
+		})
+	}
+	s1, rule1, log1 := startSite(t, "one.test", mux("one"))
+	s2, rule2, log2 := startSite(t, "two.test", mux("two"))
+	dir := t.TempDir()
+	a := newTestArchive(t, dir)
+	cfg := a.config()
+	cfg.ConnectTo = []string{rule1, rule2}
+	cfg.HostsAtOnce = 1
+	cfg.Writer = &syncFailsOnce{Writer: a.writer}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Run(context.Background(), []Site{s1, s2}); !errors.Is(err, errSyncFailed) {
+		t.Fatalf("run: %v, want %v", err, errSyncFailed)
+	}
+	c.Close()
+	a.close()
+	if got := log2.paths(); len(got) != 0 {
+		t.Errorf("two.test was crawled after the state stopped taking commits: %q", got)
+	}
+
+	b := newTestArchive(t, dir)
+	cfg = b.config()
+	cfg.ConnectTo = []string{rule1, rule2}
+	cfg.Archived = archivedIn(t, filepath.Join(dir, "warc"))
+	sum := run(t, cfg, s1, s2)
+	for _, s := range sum.Sites {
+		if s.Status != StatusDone || s.Pages != 3 {
+			t.Errorf("resumed %s: %s %q, %d pages; want done with 3", s.Name, s.Status, s.Reason, s.Pages)
+		}
+	}
+	for _, l := range []*serverLog{log1, log2} {
+		got := l.paths()
+		slices.Sort(got)
+		if strings.Join(got, " ") != "/ /a /b /robots.txt" {
+			t.Errorf("requests over both runs %q: want each once", got)
+		}
 	}
 }

@@ -250,29 +250,38 @@ func (c *Crawler) endSite(sc *siteCrawl, begin time.Time, reason string, stateEr
 	s := sc.site
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	switch reason {
-	case "":
+	// When the committer failed before the site's completions were all
+	// committed, the state holds the site as its last committed
+	// completion left it, and the archive holds more: the site stays
+	// StatusCrawling, with that record, and the next run resumes it
+	// (taking what was archived meanwhile from the archive).
+	uncommitted := stateErr != nil && c.commits.failed() != nil
+	switch {
+	case uncommitted:
+	case reason == "":
 		sc.rec.Status = StatusDone
-	case reasonStopped:
+	case reason == reasonStopped:
 		// Stays StatusCrawling: the next run resumes it.
 	default:
 		sc.rec.Status = StatusPartial
 		sc.rec.Reason = reason
 	}
-	if reason == "" && sc.rec.Pages == 0 && (sc.rec.Errors > 0 || sc.rec.anySetAside()) {
+	if !uncommitted && reason == "" && sc.rec.Pages == 0 && (sc.rec.Errors > 0 || sc.rec.anySetAside()) {
 		sc.rec.Status = StatusFailed
 		sc.rec.Reason = reasonNoAnswer
 	}
 	if sc.rec.Status != StatusCrawling {
 		sc.rec.Ended = time.Now().UTC()
 	}
-	if err := c.state.saveSite(s.Name, sc.rec); err != nil && stateErr == nil {
-		stateErr = err
+	if !uncommitted {
+		if err := c.state.saveSite(s.Name, sc.rec); err != nil && stateErr == nil {
+			stateErr = err
+		}
 	}
 	r := c.result(s, sc.rec, false)
 	r.Elapsed = time.Since(begin)
-	if reason == reasonStopped {
-		r.Status, r.Reason = StatusPartial, reasonStopped
+	if reason == reasonStopped || uncommitted {
+		r.Status, r.Reason = StatusPartial, reason
 	}
 	for _, h := range r.Hosts {
 		hs := archive.HostStatus{Host: h.Name, Status: string(h.Status), Error: h.Error, Pages: h.Pages, Bytes: h.Bytes, Time: time.Now().UTC()}
