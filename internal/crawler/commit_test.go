@@ -288,3 +288,69 @@ func TestCommitFailureResumes(t *testing.T) {
 		}
 	}
 }
+
+// TestSiteRecordsCommitInOrder: each completion carries the site's record
+// as it was then, and they are committed in the order they were made, so
+// the state's record is the newest one, even when completions queue up
+// behind a stalled disk (what a kill -9 then leaves is what the next run
+// counts from).
+func TestSiteRecordsCommitInOrder(t *testing.T) {
+	a := newTestArchive(t, "")
+	c, err := New(a.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Which of the visits waiting goes on first is up to the scheduler:
+	// a few rounds make an older record's coming last all but certain
+	// without the order kept.
+	for round := range 60 {
+		stall := make(chan struct{})
+		stalled := make(chan struct{}, 1)
+		c.commits = newCommitter(a.state, func() error {
+			select {
+			case stalled <- struct{}{}:
+			default:
+			}
+			<-stall
+			return nil
+		}, time.Hour)
+		// A group is being committed, stalled in the archive's sync...
+		if err := c.commits.submit(&completion{site: "other.test"}); err != nil {
+			t.Fatal(err)
+		}
+		go c.commits.flush()
+		<-stalled
+		// ...maxPending completions wait, and more visits finish
+		// meanwhile.
+		site := fmt.Sprintf("s%d.test", round)
+		sc := &siteCrawl{site: Site{Name: site}, rec: &siteRecord{Status: StatusCrawling, Hosts: map[string]*tally{}}}
+		n := maxPending + 100
+		errs := make(chan error, n)
+		for range n {
+			go func() { errs <- c.finish(sc, &completion{site: site}, site, &fetched{size: 1}) }()
+		}
+		for full := false; !full; {
+			time.Sleep(time.Millisecond)
+			c.commits.mu.Lock()
+			full = len(c.commits.pending) == maxPending
+			c.commits.mu.Unlock()
+		}
+		close(stall)
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.commits.close(); err != nil {
+			t.Fatal(err)
+		}
+		rec, err := a.state.site(site)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Pages != int64(n) {
+			t.Fatalf("round %d: the state's site record counts %d pages, want %d: an older record was committed after a newer one", round, rec.Pages, n)
+		}
+	}
+}

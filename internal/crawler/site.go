@@ -563,12 +563,15 @@ func (c *Crawler) finish(sc *siteCrawl, comp *completion, host string, f *fetche
 		}
 		t.Failed = c.polite.failed(host)
 	}
+	defer sc.mu.Unlock()
 	var err error
 	comp.recBytes, err = json.Marshal(sc.rec)
-	sc.mu.Unlock()
 	if err != nil {
 		return err
 	}
+	// Handed over under the lock, so the site's records are committed in
+	// the order they were made and the state's is the newest: two visits
+	// waiting in submit for a commit otherwise go on in any order.
 	return c.commits.submit(comp)
 }
 
