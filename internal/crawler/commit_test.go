@@ -354,3 +354,60 @@ func TestSiteRecordsCommitInOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestCommitterOneRecordPerSite: of the site records completions carry,
+// only each site's newest waits for a group (the group is one
+// transaction: the older ones would be overwritten in it), so what waits
+// does not grow with a site's record, which has a tally per host, times
+// the completions waiting.
+func TestCommitterOneRecordPerSite(t *testing.T) {
+	st, err := OpenState(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	stall := make(chan struct{})
+	stalled := make(chan struct{}, 1)
+	m := newCommitter(st, func() error {
+		select {
+		case stalled <- struct{}{}:
+		default:
+		}
+		<-stall
+		return nil
+	}, time.Hour)
+	defer m.close()
+	record := func(pages int) []byte { return fmt.Appendf(nil, `{"status":"crawling","pages":%d}`, pages) }
+	if err := m.submit(&completion{site: "a.test", recBytes: record(0)}); err != nil {
+		t.Fatal(err)
+	}
+	go m.flush()
+	<-stalled
+	for i := 1; i <= 100; i++ {
+		for _, site := range []string{"a.test", "b.test"} {
+			if err := m.submit(&completion{site: site, recBytes: record(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	m.mu.Lock()
+	records := 0
+	for _, c := range m.pending {
+		if c.recBytes != nil {
+			records++
+		}
+	}
+	m.mu.Unlock()
+	if records != 2 {
+		t.Errorf("%d site records wait for the next group, want 2 (one per site)", records)
+	}
+	close(stall)
+	if err := m.flush(); err != nil {
+		t.Fatal(err)
+	}
+	for _, site := range []string{"a.test", "b.test"} {
+		if rec, err := st.site(site); err != nil || rec.Pages != 100 {
+			t.Errorf("%s: %+v %v, want the newest record (100 pages)", site, rec, err)
+		}
+	}
+}
