@@ -336,3 +336,72 @@ func TestResumeLooksUpWhateverTheSlots(t *testing.T) {
 		t.Errorf("requests %q: want /child, and not /x (archived)", got)
 	}
 }
+
+// stopAt is a Recorder that stops the run once the response of one URL
+// is written, as a Ctrl-C would then.
+type stopAt struct {
+	Recorder
+	url  string
+	stop context.CancelFunc
+	once sync.Once
+}
+
+func (s *stopAt) WriteExchange(ex warc.Exchange) (warc.ExchangeResult, error) {
+	res, err := s.Recorder.WriteExchange(ex)
+	if ex.TargetURI == s.url {
+		s.once.Do(s.stop)
+	}
+	return res, err
+}
+
+// TestResumeFetchesRequeued429: a URL queued again after a 429 is fetched
+// again when the crawl resumes, not taken from the archive: the 429
+// there is the answer that queued it, not its own.
+func TestResumeFetchesRequeued429(t *testing.T) {
+	var busy atomic.Bool
+	busy.Store(true)
+	site, rule, log := startSite(t, "q.test", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/":
+			html(w, `<title>home</title><a href="/x">x</a>`)
+		case "/x":
+			if busy.Swap(false) {
+				w.Header().Set("Retry-After", "0")
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+			html(w, `<title>x</title><a href="/child">child</a>`)
+		default:
+			html(w, "<title>leaf</title>")
+		}
+	}))
+	dir := t.TempDir()
+	a := newTestArchive(t, dir)
+	cfg := a.config()
+	cfg.ConnectTo = []string{rule}
+	cfg.MaxRetries = 1
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	cfg.Writer = &stopAt{Recorder: a.writer, url: "http://q.test/x", stop: stop}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := c.Run(ctx, []Site{site}); err != nil || !sum.Stopped {
+		t.Fatalf("first run: %+v, %v; want it stopped", sum, err)
+	}
+	c.Close()
+	a.close()
+
+	b := newTestArchive(t, dir)
+	cfg = b.config()
+	cfg.ConnectTo = []string{rule}
+	cfg.MaxRetries = 1
+	cfg.Archived = archivedIn(t, filepath.Join(dir, "warc"))
+	if sum := run(t, cfg, site); sum.Sites[0].Status != StatusDone || sum.Resumed != 0 {
+		t.Errorf("resumed run: %+v, want done with nothing taken from the archive", sum)
+	}
+	if got := log.paths(); strings.Join(got, " ") != "/robots.txt / /x /x /child" {
+		t.Errorf("requests %q: want /x again (its retry) and its link /child", got)
+	}
+}

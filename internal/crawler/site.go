@@ -335,8 +335,8 @@ func (c *Crawler) fromArchive(ctx context.Context, sc *siteCrawl, e *entry, u *u
 		c.log.Warn("looking up an earlier capture", "url", e.URL, "err", err)
 		return false, nil // fetch it
 	}
-	if !ok {
-		return false, nil
+	if !ok || (e.BusyID != "" && id == e.BusyID) {
+		return false, nil // not archived, or only the 429/503 that queued it again
 	}
 	f := &fetched{size: int64(len(block)), recordID: id}
 	// Interim 1xx heads recorded before the response are skipped, as
@@ -457,6 +457,11 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 // frontier, so the next run fetches it (or takes it from the archive)
 // again and queues the rest (the chunks already queued are seen).
 func (c *Crawler) complete(sc *siteCrawl, e *entry, u *url.URL, host string, f *fetched, comp *completion) error {
+	if comp.requeue != nil {
+		// The entry queued again is not this capture: a resumed run
+		// fetches it rather than take this from the archive.
+		comp.requeue.BusyID = f.recordID
+	}
 	comp.maxVariants = c.cfg.MaxQueryVariants
 	comp.dropped = new(int) // shared with the chunks: the commits count into it, in order
 	var serr error
