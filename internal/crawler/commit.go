@@ -33,10 +33,11 @@ type committer struct {
 	mu        sync.Mutex
 	changed   *sync.Cond // a group was committed, or the committer failed
 	pending   []*completion
-	links     int    // found entries in pending
-	submitted uint64 // completions handed over, ever
-	committed uint64 // of those, applied (or failed)
-	err       error  // the first failure: every later call returns it
+	links     int            // found entries in pending
+	recAt     map[string]int // per site, the completion in pending with its newest record
+	submitted uint64         // completions handed over, ever
+	committed uint64         // of those, applied (or failed)
+	err       error          // the first failure: every later call returns it
 	closed    bool
 	kick      chan struct{} // commit the pending group now
 	quit      chan struct{}
@@ -66,6 +67,7 @@ func newCommitter(s *State, syncArchive func() error, every time.Duration) *comm
 		state:  s,
 		sync:   syncArchive,
 		every:  every,
+		recAt:  map[string]int{},
 		kick:   make(chan struct{}, 1),
 		quit:   make(chan struct{}),
 		exited: make(chan struct{}),
@@ -92,6 +94,17 @@ func (m *committer) submit(c *completion) error {
 	}
 	if m.closed {
 		return errCommitterClosed
+	}
+	if c.recBytes != nil {
+		// The group is one transaction, applied in order: a site's older
+		// record waiting would be overwritten in it. Dropped now, the
+		// records waiting are one per site, not one per completion (a
+		// record has a tally per host: a site of many hosts has a large
+		// one).
+		if i, ok := m.recAt[c.site]; ok {
+			m.pending[i].recBytes = nil
+		}
+		m.recAt[c.site] = len(m.pending)
 	}
 	m.pending = append(m.pending, c)
 	m.links += len(c.found)
@@ -129,6 +142,13 @@ func (m *committer) close() error {
 	return err
 }
 
+// failed returns the committer's first failure, or nil.
+func (m *committer) failed() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.err
+}
+
 func (m *committer) kickLocked() {
 	select {
 	case m.kick <- struct{}{}:
@@ -150,6 +170,7 @@ func (m *committer) run() {
 		m.mu.Lock()
 		group := m.pending
 		m.pending, m.links = nil, 0
+		clear(m.recAt)
 		m.mu.Unlock()
 		if len(group) == 0 {
 			continue

@@ -302,6 +302,13 @@ func (c *Crawler) Run(ctx context.Context, sites []Site) (Summary, error) {
 			results[i] = c.unstarted(s)
 			continue
 		}
+		if c.commits.failed() != nil {
+			// The state takes no more commits: a site begun now would be
+			// fetched for nothing. The next run resumes it.
+			<-sem
+			results[i] = c.unstarted(s)
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

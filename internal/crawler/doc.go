@@ -45,8 +45,10 @@
 //     where this one stopped. A fetch whose record was written but not
 //     committed is, with Config.Archived, completed from that record
 //     instead: the entries an interrupted run can have had in flight or
-//     waiting (the first slots + maxUncommitted of the frontier) are looked up
-//     first.
+//     waiting (the first maxSlots + maxUncommitted of the frontier) are looked up
+//     first. A failed commit ends the run the same way: Run starts no more
+//     sites and returns the error, and the sites it was crawling stay
+//     StatusCrawling, as the state last committed them, for the next Run.
 //
 // The seen set is per site, so each site's snapshot is complete in itself:
 // a requisite two sites share is fetched by both (the second capture is a

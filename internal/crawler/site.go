@@ -142,20 +142,30 @@ func (c *Crawler) schedule(ctx, siteCtx, fetchCtx context.Context, sc *siteCrawl
 	if c.cfg.HostParallel > 1 {
 		slots *= 4
 	}
-	slots = min(slots, 64)
+	slots = min(slots, maxSlots)
 	done := make(chan error, slots)
 	var (
 		queue    []*entry
 		cursor   []byte
 		inflight int
 		err      error
-		// An interrupted run had at most slots entries in flight, and
-		// took them in frontier order: they are the first slots
-		// entries now.
-		suspects = 0
+		// An interrupted run had at most maxSlots entries in flight
+		// (whatever its HostParallel and hosts were), and took them in
+		// frontier order, and at most maxUncommitted more waited for
+		// their commit: they are among the first entries now, up to the
+		// key suspectsEnd. Entries this run queues come after it: they
+		// are fetched (a 429 requeued here, say, is not taken from its
+		// own archived 429).
+		suspectsEnd []byte
 	)
 	if sc.resumed && c.cfg.Archived != nil {
-		suspects = slots + maxUncommitted // and those waiting for their commit
+		head, err := c.state.load(sc.site.Name, nil, maxSlots+maxUncommitted)
+		if err != nil {
+			return "state: " + err.Error(), err
+		}
+		if len(head) > 0 {
+			suspectsEnd = head[len(head)-1].key
+		}
 	}
 	waitOne := func() {
 		if err := <-done; err != nil && stateErr == nil {
@@ -211,10 +221,7 @@ func (c *Crawler) schedule(ctx, siteCtx, fetchCtx context.Context, sc *siteCrawl
 		e := queue[0]
 		queue = queue[1:]
 		inflight++
-		if suspects > 0 {
-			e.resumed = true
-			suspects--
-		}
+		e.resumed = suspectsEnd != nil && bytes.Compare(e.key, suspectsEnd) <= 0
 		// The host's ticket is taken here, in frontier order, not when the
 		// goroutine gets going: see gate.
 		var tk *ticket
@@ -243,29 +250,38 @@ func (c *Crawler) endSite(sc *siteCrawl, begin time.Time, reason string, stateEr
 	s := sc.site
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	switch reason {
-	case "":
+	// When the committer failed before the site's completions were all
+	// committed, the state holds the site as its last committed
+	// completion left it, and the archive holds more: the site stays
+	// StatusCrawling, with that record, and the next run resumes it
+	// (taking what was archived meanwhile from the archive).
+	uncommitted := stateErr != nil && c.commits.failed() != nil
+	switch {
+	case uncommitted:
+	case reason == "":
 		sc.rec.Status = StatusDone
-	case reasonStopped:
+	case reason == reasonStopped:
 		// Stays StatusCrawling: the next run resumes it.
 	default:
 		sc.rec.Status = StatusPartial
 		sc.rec.Reason = reason
 	}
-	if reason == "" && sc.rec.Pages == 0 && (sc.rec.Errors > 0 || sc.rec.anySetAside()) {
+	if !uncommitted && reason == "" && sc.rec.Pages == 0 && (sc.rec.Errors > 0 || sc.rec.anySetAside()) {
 		sc.rec.Status = StatusFailed
 		sc.rec.Reason = reasonNoAnswer
 	}
 	if sc.rec.Status != StatusCrawling {
 		sc.rec.Ended = time.Now().UTC()
 	}
-	if err := c.state.saveSite(s.Name, sc.rec); err != nil && stateErr == nil {
-		stateErr = err
+	if !uncommitted {
+		if err := c.state.saveSite(s.Name, sc.rec); err != nil && stateErr == nil {
+			stateErr = err
+		}
 	}
 	r := c.result(s, sc.rec, false)
 	r.Elapsed = time.Since(begin)
-	if reason == reasonStopped {
-		r.Status, r.Reason = StatusPartial, reasonStopped
+	if reason == reasonStopped || uncommitted {
+		r.Status, r.Reason = StatusPartial, reason
 	}
 	for _, h := range r.Hosts {
 		hs := archive.HostStatus{Host: h.Name, Status: string(h.Status), Error: h.Error, Pages: h.Pages, Bytes: h.Bytes, Time: time.Now().UTC()}
@@ -319,8 +335,8 @@ func (c *Crawler) fromArchive(ctx context.Context, sc *siteCrawl, e *entry, u *u
 		c.log.Warn("looking up an earlier capture", "url", e.URL, "err", err)
 		return false, nil // fetch it
 	}
-	if !ok {
-		return false, nil
+	if !ok || (e.BusyID != "" && id == e.BusyID) {
+		return false, nil // not archived, or only the 429/503 that queued it again
 	}
 	f := &fetched{size: int64(len(block)), recordID: id}
 	// Interim 1xx heads recorded before the response are skipped, as
@@ -330,6 +346,9 @@ func (c *Crawler) fromArchive(ctx context.Context, sc *siteCrawl, e *entry, u *u
 		return false, nil // not a readable response: fetch it
 	}
 	f.status, f.header = resp.StatusCode, resp.Header
+	// A 429 or 503 is retried, as the killed run would have committed
+	// it. (Its Retry-After is long past.)
+	c.retryLater(e, f.status, comp)
 	if mayHoldLinks(resp.Header.Get("Content-Type")) {
 		f.body, _ = wire.ReadDecoded(resp, c.cfg.Parse.MaxBody)
 	}
@@ -341,6 +360,9 @@ func (c *Crawler) fromArchive(ctx context.Context, sc *siteCrawl, e *entry, u *u
 	// them after queueing the links. (If it had, they are there twice.)
 	return true, c.complete(sc, e, u, host, f, comp)
 }
+
+// maxSlots bounds a site's visits in flight (schedule's slots).
+const maxSlots = 64
 
 // frontierChunk is how many discovered URLs a visit hands to the committer
 // at once.
@@ -398,13 +420,8 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 		}
 	}()
 	f := c.fetch(fetchCtx, u)
-	if f.status == http.StatusTooManyRequests || f.status == http.StatusServiceUnavailable {
+	if c.retryLater(e, f.status, comp) {
 		backoff = c.retryAfter(f.header)
-		if e.Retries < c.cfg.MaxRetries {
-			re := *e
-			re.Retries++
-			comp.requeue = &re
-		}
 	}
 	if c.cfg.HostParallel > 1 {
 		c.polite.release(tk, backoff)
@@ -440,6 +457,11 @@ func (c *Crawler) visit(siteCtx, fetchCtx context.Context, sc *siteCrawl, e *ent
 // frontier, so the next run fetches it (or takes it from the archive)
 // again and queues the rest (the chunks already queued are seen).
 func (c *Crawler) complete(sc *siteCrawl, e *entry, u *url.URL, host string, f *fetched, comp *completion) error {
+	if comp.requeue != nil {
+		// The entry queued again is not this capture: a resumed run
+		// fetches it rather than take this from the archive.
+		comp.requeue.BusyID = f.recordID
+	}
 	comp.maxVariants = c.cfg.MaxQueryVariants
 	comp.dropped = new(int) // shared with the chunks: the commits count into it, in order
 	var serr error
@@ -546,13 +568,31 @@ func (c *Crawler) finish(sc *siteCrawl, comp *completion, host string, f *fetche
 		}
 		t.Failed = c.polite.failed(host)
 	}
+	defer sc.mu.Unlock()
 	var err error
 	comp.recBytes, err = json.Marshal(sc.rec)
-	sc.mu.Unlock()
 	if err != nil {
 		return err
 	}
+	// Handed over under the lock, so the site's records are committed in
+	// the order they were made and the state's is the newest: two visits
+	// waiting in submit for a commit otherwise go on in any order.
 	return c.commits.submit(comp)
+}
+
+// retryLater sets comp to queue e again at the end of the frontier when
+// status (429, 503) asks to come back later and e has retries left. It
+// reports whether status asks to wait.
+func (c *Crawler) retryLater(e *entry, status int, comp *completion) bool {
+	if status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable {
+		return false
+	}
+	if e.Retries < c.cfg.MaxRetries {
+		re := *e
+		re.Retries++
+		comp.requeue = &re
+	}
+	return true
 }
 
 // retryAfter is how long a 429/503 asks us to wait: Retry-After (seconds or

@@ -91,6 +91,9 @@ type entry struct {
 	Requisite bool   `json:"r,omitempty"`
 	Hops      int    `json:"h,omitempty"` // redirect hops that led here
 	Retries   int    `json:"t,omitempty"` // 429/503 retries so far
+	// BusyID is the WARC-Record-ID of the 429/503 answer that queued
+	// this entry again: a capture of its URL, but not of this entry.
+	BusyID string `json:"b,omitempty"`
 	// Chain holds the URLs of the redirect chain that led here, first
 	// first (at most MaxRedirects): a Location back into it is a loop.
 	Chain []string `json:"c,omitempty"`

@@ -1,6 +1,8 @@
 package index
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"crawl/internal/archive"
+	"crawl/internal/httpmsg"
 	"crawl/internal/warc"
 )
 
@@ -152,5 +155,42 @@ func TestArchivedSince(t *testing.T) {
 	writeExchanges(t, other, ix2, t0, [][2]string{{"http://s.test/c", htmlPage("new", "second")}}, nil)
 	if _, _, ok, err := ix2.ArchivedSince(ctx, "http://s.test/c", t0); ok || err != nil {
 		t.Errorf("a revisit without its original was found (%v)", err)
+	}
+}
+
+// TestArchivedSinceRevisitHead: a revisit is found as its own fetch
+// answered, its HTTP head over its original's payload: the same bytes
+// may have been served elsewhere as another type (which decides whether
+// and how the crawl reads links from them) or framed otherwise.
+func TestArchivedSinceRevisitHead(t *testing.T) {
+	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
+	layout := archive.Layout{Root: t.TempDir()}
+	ix, err := Open(layout, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	payload := []byte(`<html><title>t</title><a href="/next">next</a></html>`)
+	writeExchanges(t, layout, ix, t0, [][2]string{
+		{"http://s.test/download", string(httpResp(200, map[string]string{"Content-Type": "application/octet-stream"}, payload))},
+		{"http://s.test/page", string(httpResp(200, map[string]string{"Content-Type": "text/html; charset=euc-kr", "Content-Language": "ko", "Transfer-Encoding": "chunked"}, payload))},
+	}, nil)
+	block, id, ok, err := ix.ArchivedSince(context.Background(), "http://s.test/page", t0)
+	if err != nil || !ok {
+		t.Fatalf("ArchivedSince(/page): %v %v", ok, err)
+	}
+	resp, err := httpmsg.ReadResponse(bufio.NewReader(bytes.NewReader(block)), nil)
+	if err != nil {
+		t.Fatalf("%q: %v", block, err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%q: %v", block, err)
+	}
+	if ct, lang := resp.Header.Get("Content-Type"), resp.Header.Get("Content-Language"); ct != "text/html; charset=euc-kr" || lang != "ko" || !bytes.Equal(body, payload) {
+		t.Errorf("revisit of /page read as %s %q, %q, %q; want its own head (text/html; charset=euc-kr, ko) over the payload %q", resp.Status, ct, lang, body, payload)
+	}
+	if !strings.HasPrefix(id, "<urn:uuid:") {
+		t.Errorf("record ID %q", id)
 	}
 }

@@ -1,9 +1,12 @@
 package index
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"slices"
 	"strings"
@@ -12,6 +15,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"crawl/internal/httpmsg"
 	"crawl/internal/warc"
 )
 
@@ -146,12 +150,12 @@ var errFound = errors.New("found")
 // ArchivedSince returns the latest capture of uri made at or after since,
 // if the archive holds one: its WARC-Record-ID and the HTTP response it
 // stands for, as recorded (cut at the parse limit plus room for the head, as
-// Observe reads it). For a revisit that is its original's response, head
-// included: the payload, which is what a crawl reads links from, is the
-// same. A crawl resuming after a kill -9 asks it about the URLs it left in
-// flight, whose records may have been written just before the kill kept
-// the crawler's state from saying so. A revisit whose original is not in
-// the archive is not found (the URL is fetched again).
+// Observe reads it). For a revisit that is its own HTTP head over its
+// original's payload (revisitResponse), as decodeCapture reads it. A crawl
+// resuming after a kill -9 asks it about the URLs it left in flight, whose
+// records may have been written just before the kill kept the crawler's
+// state from saying so. A revisit whose original is not in the archive is
+// not found (the URL is fetched again).
 func (ix *Index) ArchivedSince(ctx context.Context, uri string, since time.Time) (block []byte, recordID string, ok bool, err error) {
 	if err := ix.Flush(); err != nil {
 		return nil, "", false, err
@@ -186,7 +190,6 @@ func (ix *Index) ArchivedSince(ctx context.Context, uri string, since time.Time)
 		recordID = rec.Header.Get("WARC-Record-ID")
 		if strings.EqualFold(rec.Header.Get("WARC-Type"), "revisit") {
 			revisit = slices.Clone(rec.Header)
-			return nil
 		}
 		var err error
 		block, err = readBlock(rec.Block, ix.opts.blockLimit("response"))
@@ -196,13 +199,42 @@ func (ix *Index) ArchivedSince(ctx context.Context, uri string, since time.Time)
 		return nil, "", false, fmt.Errorf("index: read the capture of %s at %s:%d: %w", uri, loc.File, loc.Offset, err)
 	}
 	if revisit != nil {
-		block, err = ix.originals(revisit, warc.Location{})
+		orig, err := ix.originals(revisit, warc.Location{})
 		if errors.Is(err, errNoOriginal) {
 			return nil, "", false, nil
 		}
 		if err != nil {
 			return nil, "", false, fmt.Errorf("index: read the original of the revisit of %s at %s:%d: %w", uri, loc.File, loc.Offset, err)
 		}
+		if block, err = revisitResponse(block, orig); err != nil {
+			return nil, "", false, nil // not readable as HTTP: fetched again
+		}
 	}
 	return block, recordID, true, nil
+}
+
+// revisitResponse is the HTTP response a revisit stands for: the head its
+// own fetch answered (its block: status, type, coding, language, which say
+// how the payload is read, and may differ from the original's when the
+// same bytes were served elsewhere as another type) over the payload of
+// its original response, framed by a Content-Length (the two may have
+// been framed differently). An original cut short gives what it holds.
+func revisitResponse(head, original []byte) ([]byte, error) {
+	resp, err := httpmsg.ReadResponse(bufio.NewReader(bytes.NewReader(head)), nil)
+	if err != nil {
+		return nil, err
+	}
+	oresp, err := httpmsg.ReadResponse(bufio.NewReader(bytes.NewReader(original)), nil)
+	if err != nil {
+		return nil, err
+	}
+	payload, _ := io.ReadAll(oresp.Body) // cut at the block limit: what there is
+	oresp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(payload))
+	resp.ContentLength, resp.TransferEncoding = int64(len(payload)), nil
+	var b bytes.Buffer
+	if err := resp.Write(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
