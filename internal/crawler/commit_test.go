@@ -141,6 +141,23 @@ func TestCommitterTimedAndLarge(t *testing.T) {
 	}
 }
 
+// stallingCommitter is a committer whose archive sync, before each group,
+// says so on stalled and waits until stall is closed: a disk that stalls.
+// Groups are committed only when something asks (no timed group).
+func stallingCommitter(st *State) (m *committer, stalled <-chan struct{}, stall chan struct{}) {
+	stall = make(chan struct{})
+	s := make(chan struct{}, 1)
+	m = newCommitter(st, func() error {
+		select {
+		case s <- struct{}{}:
+		default:
+		}
+		<-stall
+		return nil
+	}, time.Hour)
+	return m, s, stall
+}
+
 // TestCommitterBounded: while the disk stalls, at most maxPending
 // completions wait; the next one waits for a commit.
 func TestCommitterBounded(t *testing.T) {
@@ -149,16 +166,7 @@ func TestCommitterBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	stall := make(chan struct{})
-	stalled := make(chan struct{}, 1)
-	m := newCommitter(st, func() error {
-		select {
-		case stalled <- struct{}{}:
-		default:
-		}
-		<-stall
-		return nil
-	}, time.Hour)
+	m, stalled, stall := stallingCommitter(st)
 	defer m.close()
 	// The first group is taken and stalls in the archive's sync.
 	if err := m.submit(&completion{site: "s"}); err != nil {
@@ -305,16 +313,9 @@ func TestSiteRecordsCommitInOrder(t *testing.T) {
 	// a few rounds make an older record's coming last all but certain
 	// without the order kept.
 	for round := range 60 {
-		stall := make(chan struct{})
-		stalled := make(chan struct{}, 1)
-		c.commits = newCommitter(a.state, func() error {
-			select {
-			case stalled <- struct{}{}:
-			default:
-			}
-			<-stall
-			return nil
-		}, time.Hour)
+		var stalled <-chan struct{}
+		var stall chan struct{}
+		c.commits, stalled, stall = stallingCommitter(a.state)
 		// A group is being committed, stalled in the archive's sync...
 		if err := c.commits.submit(&completion{site: "other.test"}); err != nil {
 			t.Fatal(err)
@@ -366,16 +367,7 @@ func TestCommitterOneRecordPerSite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	stall := make(chan struct{})
-	stalled := make(chan struct{}, 1)
-	m := newCommitter(st, func() error {
-		select {
-		case stalled <- struct{}{}:
-		default:
-		}
-		<-stall
-		return nil
-	}, time.Hour)
+	m, stalled, stall := stallingCommitter(st)
 	defer m.close()
 	record := func(pages int) []byte { return fmt.Appendf(nil, `{"status":"crawling","pages":%d}`, pages) }
 	if err := m.submit(&completion{site: "a.test", recBytes: record(0)}); err != nil {
