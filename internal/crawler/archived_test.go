@@ -405,3 +405,60 @@ func TestResumeFetchesRequeued429(t *testing.T) {
 		t.Errorf("requests %q: want /x again (its retry) and its link /child", got)
 	}
 }
+
+// refusesHostStatus is a Recorder that cannot write hosts' outcome
+// records (a full disk, or a kill -9, at the site's end).
+type refusesHostStatus struct{ Recorder }
+
+func (r refusesHostStatus) WriteMetadata(uri string, date time.Time, contentType string, body []byte) (warc.Location, error) {
+	if strings.HasPrefix(uri, archive.HostStatusURIPrefix) {
+		return warc.Location{}, errDied
+	}
+	return r.Recorder.WriteMetadata(uri, date, contentType, body)
+}
+
+// TestSiteEndsWithItsOutcomes: the state says a site ended only once its
+// hosts' outcome records are archived; when they cannot be, the site is
+// left to the next run, which ends it and writes them.
+func TestSiteEndsWithItsOutcomes(t *testing.T) {
+	site, rule, _ := startSite(t, "o.test", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		html(w, "<title>home</title>")
+	}))
+	dir := t.TempDir()
+	a := newTestArchive(t, dir)
+	cfg := a.config()
+	cfg.ConnectTo = []string{rule}
+	cfg.Writer = refusesHostStatus{a.writer}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Run(context.Background(), []Site{site}); !errors.Is(err, errDied) {
+		t.Fatalf("run whose outcome records failed: %v", err)
+	}
+	if rec, err := a.state.site(site.Name); err != nil || rec.Status.Final() {
+		t.Fatalf("the state holds the site as %q (%v) without its outcome records: the next run would skip it", rec.Status, err)
+	}
+	a.close()
+
+	b := newTestArchive(t, dir)
+	cfg = b.config()
+	cfg.ConnectTo = []string{rule}
+	if sum := run(t, cfg, site); sum.Sites[0].Status != StatusDone {
+		t.Errorf("next run: %+v", sum.Sites[0])
+	}
+	b.close()
+	outcomes := 0
+	files, _ := filepath.Glob(filepath.Join(dir, "warc", "*.warc.gz"))
+	for _, f := range files {
+		warc.ReadFile(f, func(r warc.Record, _ warc.Location) error {
+			if r.Header.Get("WARC-Target-URI") == archive.HostStatusURI("o.test") {
+				outcomes++
+			}
+			return nil
+		})
+	}
+	if outcomes != 1 {
+		t.Errorf("%d outcome records of o.test, want 1", outcomes)
+	}
+}

@@ -273,19 +273,32 @@ func (c *Crawler) endSite(sc *siteCrawl, begin time.Time, reason string, stateEr
 	if sc.rec.Status != StatusCrawling {
 		sc.rec.Ended = time.Now().UTC()
 	}
-	if !uncommitted {
-		if err := c.state.saveSite(s.Name, sc.rec); err != nil && stateErr == nil {
-			stateErr = err
-		}
-	}
 	r := c.result(s, sc.rec, false)
 	r.Elapsed = time.Since(begin)
 	if reason == reasonStopped || uncommitted {
 		r.Status, r.Reason = StatusPartial, reason
 	}
+	// The hosts' outcomes go to the archive before the state says the
+	// site ended: a site the state holds as ended is never crawled again,
+	// so a kill -9 (or a failed write) between the two must leave it to
+	// be ended again by the next run, not without its outcome records.
+	var recErr error
 	for _, h := range r.Hosts {
 		hs := archive.HostStatus{Host: h.Name, Status: string(h.Status), Error: h.Error, Pages: h.Pages, Bytes: h.Bytes, Time: time.Now().UTC()}
-		if err := archive.WriteHostStatus(c.cfg.Writer, hs); err != nil && stateErr == nil {
+		if err := archive.WriteHostStatus(c.cfg.Writer, hs); err != nil && recErr == nil {
+			recErr = err
+		}
+	}
+	if recErr == nil && sc.rec.Status != StatusCrawling {
+		if sy, ok := c.cfg.Writer.(syncer); ok {
+			recErr = sy.Sync() // and on disk, before a state that outlives a power loss says so
+		}
+	}
+	if stateErr == nil {
+		stateErr = recErr
+	}
+	if !uncommitted && recErr == nil {
+		if err := c.state.saveSite(s.Name, sc.rec); err != nil && stateErr == nil {
 			stateErr = err
 		}
 	}
