@@ -61,6 +61,20 @@ func writeExchanges(t *testing.T, layout archive.Layout, obs warc.Observer, star
 // crawler state does across runs; tests that use it reset it.
 var sharedDedupe = warc.NewMemoryPayloadIndex(1000)
 
+// emptyArchive opens the index of a new, empty archive (closed after the
+// test) and gives the test's writers a fresh shared payload index.
+func emptyArchive(t *testing.T) (archive.Layout, *Index) {
+	t.Helper()
+	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
+	layout := archive.Layout{Root: t.TempDir()}
+	ix, err := Open(layout, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	return layout, ix
+}
+
 func htmlPage(title, body string) string {
 	doc := fmt.Sprintf(`<html lang="ko"><head><title>%s</title></head><body><h1>%s</h1><p>%s</p><a href="/next">next</a> <a href="http://other.test/">other</a></body></html>`, title, title, body)
 	return string(httpResp(200, map[string]string{"Content-Type": htmlType}, []byte(doc)))
@@ -329,13 +343,7 @@ func TestParsedPageOfCutRecordIsNotUsed(t *testing.T) {
 // TestRecrawlKeepsEveryCapture: a page captured twice with different text
 // is found by either text, listed once, with the capture that matched.
 func TestRecrawlKeepsEveryCapture(t *testing.T) {
-	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
-	layout := archive.Layout{Root: t.TempDir()}
-	ix, err := Open(layout, testOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	layout, ix := emptyArchive(t)
 	writeExchanges(t, layout, ix, t0, [][2]string{{"http://r.test/", htmlPage("old", "drought then flood")}}, nil)
 	writeExchanges(t, layout, ix, t0.Add(24*time.Hour), [][2]string{{"http://r.test/", htmlPage("new", "harvest then flood")}}, nil)
 	for _, tc := range []struct {
@@ -457,13 +465,7 @@ func TestSearchCatchUpBesideWriter(t *testing.T) {
 // wrote while the crawl's own search writer was busy: it brings the search
 // index up to date itself, beside the crawl.
 func TestSearcherFollows(t *testing.T) {
-	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
-	layout := archive.Layout{Root: t.TempDir()}
-	ix, err := Open(layout, testOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	layout, ix := emptyArchive(t)
 	resume := ix.search.pause()
 	defer resume()
 	s := OpenSearcher(layout, testOptions())
@@ -521,13 +523,7 @@ func TestSearcherReadOnly(t *testing.T) {
 // snippets every time (Korean words of three syllables and more are a word
 // and its bigrams at one offset; which of them is marked must not vary).
 func TestSnippetsAreStable(t *testing.T) {
-	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
-	layout := archive.Layout{Root: t.TempDir()}
-	ix, err := Open(layout, testOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	layout, ix := emptyArchive(t)
 	var pairs [][2]string
 	for i := range 8 {
 		pairs = append(pairs, [2]string{fmt.Sprintf("http://st.test/%d", i),

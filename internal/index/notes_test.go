@@ -115,13 +115,7 @@ func TestNotes(t *testing.T) {
 // which holds the payload); an earlier one, or another URL with this one
 // as a prefix, is not.
 func TestArchivedSince(t *testing.T) {
-	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
-	layout := archive.Layout{Root: t.TempDir()}
-	ix, err := Open(layout, testOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	layout, ix := emptyArchive(t)
 	writeExchanges(t, layout, ix, t0, [][2]string{
 		{"http://s.test/a", htmlPage("old", "first")},
 		{"http://s.test/ab", htmlPage("other", "other url")},
@@ -163,13 +157,7 @@ func TestArchivedSince(t *testing.T) {
 // may have been served elsewhere as another type (which decides whether
 // and how the crawl reads links from them) or framed otherwise.
 func TestArchivedSinceRevisitHead(t *testing.T) {
-	sharedDedupe = warc.NewMemoryPayloadIndex(1000)
-	layout := archive.Layout{Root: t.TempDir()}
-	ix, err := Open(layout, testOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	layout, ix := emptyArchive(t)
 	payload := []byte(`<html><title>t</title><a href="/next">next</a></html>`)
 	writeExchanges(t, layout, ix, t0, [][2]string{
 		{"http://s.test/download", string(httpResp(200, map[string]string{"Content-Type": "application/octet-stream"}, payload))},
