@@ -80,6 +80,15 @@ func newCommitter(s *State, syncArchive func() error, every time.Duration) *comm
 // syncer is a Recorder whose file can be fsynced (*warc.Writer).
 type syncer interface{ Sync() error }
 
+// syncArchive fsyncs the WARC file being written, when the Recorder can
+// (before a commit of the state, and before a site's end is saved).
+func (c *Crawler) syncArchive() error {
+	if s, ok := c.cfg.Writer.(syncer); ok {
+		return s.Sync()
+	}
+	return nil
+}
+
 // submit hands a completion over; its after, if any, runs once it is
 // committed. It returns the committer's first failure, if there was one.
 func (m *committer) submit(c *completion) error {

@@ -280,11 +280,7 @@ func (c *Crawler) Run(ctx context.Context, sites []Site) (Summary, error) {
 	})
 	defer stopAfter()
 
-	var syncArchive func() error
-	if s, ok := c.cfg.Writer.(syncer); ok {
-		syncArchive = s.Sync
-	}
-	c.commits = newCommitter(c.state, syncArchive, commitEvery)
+	c.commits = newCommitter(c.state, c.syncArchive, commitEvery)
 	c.stats.reset(len(sites))
 	progressDone := c.startProgress()
 

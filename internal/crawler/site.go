@@ -290,9 +290,7 @@ func (c *Crawler) endSite(sc *siteCrawl, begin time.Time, reason string, stateEr
 		}
 	}
 	if recErr == nil && sc.rec.Status != StatusCrawling {
-		if sy, ok := c.cfg.Writer.(syncer); ok {
-			recErr = sy.Sync() // and on disk, before a state that outlives a power loss says so
-		}
+		recErr = c.syncArchive() // and on disk, before a state that outlives a power loss says so
 	}
 	if stateErr == nil {
 		stateErr = recErr
