@@ -266,12 +266,9 @@ func decodeCapture(in recordInput, revisit bool, uri string, date time.Time, opt
 		if err != nil {
 			return e, fmt.Errorf("revisit %s: %w", uri, err)
 		}
-		oresp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(finalResponse(orig))), nil)
-		if err != nil {
-			return e, fmt.Errorf("revisit %s: original is not an HTTP response: %w", uri, err)
+		if err := withOriginalPayload(resp, orig); err != nil {
+			return e, fmt.Errorf("revisit %s: %w", uri, err)
 		}
-		defer oresp.Body.Close()
-		resp.Body, resp.ContentLength, resp.TransferEncoding = oresp.Body, oresp.ContentLength, oresp.TransferEncoding
 	}
 	body, err := wire.ReadDecoded(resp, opts.Parse.MaxBody)
 	if err != nil {
@@ -309,13 +306,18 @@ func captureMIME(contentType string) string {
 	return strings.ToLower(strings.TrimSpace(mediaType))
 }
 
-// finalResponse drops the interim 1xx heads recorded before a response.
-func finalResponse(block []byte) []byte {
-	head, n, err := httpmsg.ParseHead(block)
+// withOriginalPayload gives resp, the response a revisit's own fetch
+// answered (its head), the payload of original, the block of the response
+// the revisit refers to, framed as the original was: a revisit stands for
+// its own head over that payload. Interim 1xx heads recorded before the
+// original are skipped.
+func withOriginalPayload(resp *http.Response, original []byte) error {
+	oresp, err := httpmsg.ReadResponse(bufio.NewReader(bytes.NewReader(original)), nil)
 	if err != nil {
-		return block
+		return fmt.Errorf("original is not an HTTP response: %w", err)
 	}
-	return block[n-head.Len:]
+	resp.Body, resp.ContentLength, resp.TransferEncoding = oresp.Body, oresp.ContentLength, oresp.TransferEncoding
+	return nil
 }
 
 // pageFromParse turns a parsed HTML page into what the index keeps.

@@ -217,19 +217,19 @@ func (ix *Index) ArchivedSince(ctx context.Context, uri string, since time.Time)
 // own fetch answered (its block: status, type, coding, language, which say
 // how the payload is read, and may differ from the original's when the
 // same bytes were served elsewhere as another type) over the payload of
-// its original response, framed by a Content-Length (the two may have
-// been framed differently). An original cut short gives what it holds.
+// its original response (withOriginalPayload), framed by a Content-Length
+// (the two may have been framed differently). An original cut short gives
+// what it holds.
 func revisitResponse(head, original []byte) ([]byte, error) {
 	resp, err := httpmsg.ReadResponse(bufio.NewReader(bytes.NewReader(head)), nil)
 	if err != nil {
 		return nil, err
 	}
-	oresp, err := httpmsg.ReadResponse(bufio.NewReader(bytes.NewReader(original)), nil)
-	if err != nil {
+	if err := withOriginalPayload(resp, original); err != nil {
 		return nil, err
 	}
-	payload, _ := io.ReadAll(oresp.Body) // cut at the block limit: what there is
-	oresp.Body.Close()
+	payload, _ := io.ReadAll(resp.Body) // cut at the block limit: what there is
+	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(payload))
 	resp.ContentLength, resp.TransferEncoding = int64(len(payload)), nil
 	var b bytes.Buffer
