@@ -125,7 +125,7 @@ func ReadDecoded(resp *http.Response, limit int64) ([]byte, error) {
 	// server's word, so the buffer starts at 1 MiB at most and grows from
 	// there as the bytes come.
 	size := int64(512)
-	if resp.ContentLength >= 0 && strings.TrimSpace(resp.Header.Get("Content-Encoding")) == "" {
+	if resp.ContentLength >= 0 && identity(resp.Header) {
 		size = min(resp.ContentLength, limit, presizeMax) + 1
 	}
 	body, err := readAllSized(rc, size)
